@@ -1,0 +1,95 @@
+// netdisp: one executable, four modes. The mode comes from the name it was
+// called by (ndclient, ndproxy, ndreverse-proxy, ndserver) or from the first
+// argument (netdisp client ...). This file is the mode table and the
+// dispatch; it also turns exceptions into one-line errors and exit codes.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <cstdio>
+#include <string_view>
+
+#include "modes/modes.h"
+#include "modes/supervisor.h"
+#include "net/error.h"
+#include "version.h"
+
+namespace {
+
+using namespace netdisp;
+
+struct Mode {
+  std::string_view name;
+  std::string_view summary;
+  int (*main)(int, char**);
+};
+
+constexpr std::array kModes = {
+    Mode{"client", "stream a file, device or stdin to UDP servers", modes::client_main},
+    Mode{"proxy", "forward datagrams from many listen sockets to many destinations", modes::proxy_main},
+    Mode{"reverse-proxy", "let TCP clients subscribe to a UDP stream through a multicast channel",
+         modes::reverse_proxy_main},
+    Mode{"server", "append everything received on UDP sockets to log files", modes::server_main},
+};
+
+constexpr int kUsage = 2;
+constexpr int kRuntime = 1;
+
+void list_modes(std::FILE* out) {
+  std::fprintf(out, "usage: netdisp <mode> [options]   (or call it as nd<mode>)\n\nmodes:\n");
+  for (const Mode& mode : kModes)
+    std::fprintf(out, "  %-14s %.*s\n", mode.name.data(), static_cast<int>(mode.summary.size()), mode.summary.data());
+  std::fprintf(out, "\n'netdisp <mode> --help' shows a mode's options; 'netdisp --version' the version.\n");
+}
+
+const Mode* find_mode(std::string_view name) {
+  for (const Mode& mode : kModes)
+    if (mode.name == name) return &mode;
+  return nullptr;
+}
+
+// Logs and stats go to stderr; stdout carries data only (--tee).
+void set_up_logging(std::string_view program) {
+  auto logger = spdlog::stderr_logger_mt(std::string(program));
+  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %n %l: %v");
+  spdlog::set_default_logger(logger);
+}
+
+int run_mode(const Mode& mode, int argc, char** argv) {
+  std::string program = "nd" + std::string(mode.name);
+  argv[0] = program.data();
+  set_up_logging(program);
+  try {
+    return mode.main(argc, argv);
+  } catch (const net::UsageError& e) {
+    std::fprintf(stderr, "%s: %s\n", program.c_str(), e.what());
+    return kUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", program.c_str(), e.what());
+    return kRuntime;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  modes::block_signals();
+  std::string_view called = argc > 0 ? argv[0] : "netdisp";
+  called = called.substr(called.rfind('/') + 1);
+  if (called.starts_with("nd"))
+    if (const Mode* mode = find_mode(called.substr(2))) return run_mode(*mode, argc, argv);
+
+  std::string_view first = argc > 1 ? argv[1] : "--help";
+  if (first == "--help" || first == "-h" || first == "help") {
+    list_modes(stdout);
+    return 0;
+  }
+  if (first == "--version" || first == "-V") {
+    std::printf("netdisp %s\n", NETDISP_VERSION);
+    return 0;
+  }
+  if (const Mode* mode = find_mode(first)) return run_mode(*mode, argc - 1, argv + 1);
+  std::fprintf(stderr, "netdisp: unknown mode '%.*s'\n\n", static_cast<int>(first.size()), first.data());
+  list_modes(stderr);
+  return kUsage;
+}

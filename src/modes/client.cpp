@@ -1,0 +1,84 @@
+// client: stream a file, device, fifo or stdin to every --server_addr, then exit.
+//   FileSource(--path) --batch--> UdpSink(every server) [+ StdoutSink]   one thread
+#include <spdlog/spdlog.h>
+
+#include "modes/common.h"
+#include "modes/modes.h"
+#include "modes/supervisor.h"
+#include "net/error.h"
+#include "stage/file_source.h"
+#include "stage/pipe.h"
+#include "stage/stdout_sink.h"
+#include "stage/udp_sink.h"
+
+namespace netdisp::modes {
+namespace {
+
+constexpr const char* kHelp =
+    "Stream a file, device, fifo or stdin ('-') to one or more UDP servers, one datagram per\n"
+    "chunk of at most --datagram-size bytes, then exit 0 at end of input.\n"
+    "  ndclient --path /var/log/syslog --server_addr 127.0.0.1:9921 --server_addr [::1]:9921\n"
+    "  tail -F app.log | ndclient --path - --server-addr logs.example:9921 --tee | grep ERROR";
+
+constexpr std::size_t kMaxPayloadV4 = 65507;  // 65535 - 20 (IPv4 header) - 8 (UDP header)
+constexpr std::size_t kMaxPayloadV6 = 65527;  // 65535 - 8 (UDP header); the IPv6 header is not counted
+
+cxxopts::Options client_options(const std::string& program) {
+  cxxopts::Options options = make_options(program, kHelp);
+  options.add_options()
+      ("path", "file, device, fifo or - for stdin (required)", cxxopts::value<std::string>(), "PATH")
+      ("server-addr,server_addr", "send to this host:port (required, repeatable)",
+       cxxopts::value<std::vector<std::string>>(), "ADDR")
+      ("t,tee", "copy the input to stdout")
+      ("datagram-size,datagram_size", "bytes per datagram (default 8192)", cxxopts::value<std::size_t>(), "N")
+      ("rate", "send at most this many bits per second, e.g. 800M (default: as fast as possible)",
+       cxxopts::value<std::string>(), "BITS");
+  add_socket_options(options, false);
+  add_multicast_options(options);
+  return options;
+}
+
+// The largest payload every destination can carry in one datagram.
+std::size_t datagram_size(const cxxopts::ParseResult& args, const std::vector<net::Address>& servers) {
+  std::size_t size = args.count("datagram-size") ? args["datagram-size"].as<std::size_t>() : 8192;
+  bool any_v4 = false;
+  for (const net::Address& server : servers) any_v4 |= server.family() == AF_INET;
+  std::size_t limit = any_v4 ? kMaxPayloadV4 : kMaxPayloadV6;
+  if (size == 0) throw net::UsageError("--datagram-size 0: must be at least 1");
+  if (size > limit)
+    throw net::UsageError("--datagram-size " + std::to_string(size) + ": above the " + (any_v4 ? "IPv4" : "IPv6") +
+                          " UDP payload limit of " + std::to_string(limit) + " bytes");
+  return size;
+}
+
+}  // namespace
+
+int client_main(int argc, char** argv) {
+  cxxopts::Options options = client_options(argv[0]);
+  cxxopts::ParseResult args;
+  if (!parse(options, argc, argv, args)) return 0;
+
+  // Check the whole command line before opening anything.
+  std::string path = required(args, "path");
+  auto servers = parse_addresses(required_list(args, "server-addr"), net::PortRule::kNonZero, "server-addr");
+  std::size_t size = datagram_size(args, servers);
+  double rate = args.count("rate") ? parse_rate(args["rate"].as<std::string>()) : 0;
+  net::SocketOptions sockets = socket_options(args);
+
+  // Open the input and the sending sockets; failures here exit 1 with the reason.
+  auto source = std::make_unique<stage::FileSource>(path, size);
+  std::vector<std::unique_ptr<stage::Sink>> sinks;
+  sinks.push_back(std::make_unique<stage::UdpSink>(servers, sockets));
+  if (args.count("tee")) sinks.push_back(std::make_unique<stage::StdoutSink>());
+  stage::Pipe pipe(std::move(source), std::move(sinks));
+  if (rate > 0) pipe.set_rate(rate / 8);
+
+  // Stream until end of input or a signal.
+  stage::Control control;
+  Supervisor supervisor(control);
+  for (const net::Address& server : servers) spdlog::info("sending {} to udp {}", path, server.to_string());
+  supervisor.spawn("client", [&] { pipe.run(control); });
+  return supervisor.run([&] { return pipe.stats(); });
+}
+
+}  // namespace netdisp::modes

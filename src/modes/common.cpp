@@ -1,0 +1,163 @@
+#include "modes/common.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <iostream>
+
+#include "net/error.h"
+#include "stage/pipe.h"
+
+namespace netdisp::modes {
+
+cxxopts::Options make_options(const std::string& program, const std::string& help) {
+  cxxopts::Options options(program, help);
+  options.custom_help("[OPTION...]");
+  options.set_width(100);
+  options.add_options("logging")
+      ("h,help", "show this help and exit")
+      ("v,verbose", "log per-batch detail (debug)")
+      ("q,quiet", "log warnings and errors only");
+  return options;
+}
+
+void add_socket_options(cxxopts::Options& options, bool listens) {
+  auto adder = options.add_options("sockets");
+  if (listens) {
+    adder("rcvbuf", "receive buffer to ask for, in bytes (default 64 MiB)", cxxopts::value<int>(), "BYTES")
+        ("allow", "accept only peers in this range (repeatable); others are dropped and counted",
+         cxxopts::value<std::vector<std::string>>(), "CIDR")
+        ("reuse-port,reuse_port", "set SO_REUSEPORT (let other sockets share the port)");
+  }
+  adder("sndbuf", "send buffer to ask for, in bytes (default: the kernel's)", cxxopts::value<int>(), "BYTES")
+      ("bind-device,bind_device", "bind sockets to this interface (SO_BINDTODEVICE)", cxxopts::value<std::string>(),
+       "IFACE");
+}
+
+void add_multicast_options(cxxopts::Options& options) {
+  options.add_options("multicast")
+      ("multicast-if,multicast_if", "interface for joins and sends: name, index or local address",
+       cxxopts::value<std::string>(), "IFACE")
+      ("multicast-ttl,multicast_ttl", "TTL / hop limit of sent multicast (default 1)", cxxopts::value<int>(), "N")
+      ("multicast-loop,multicast_loop", "deliver sent multicast to local listeners too (default on)",
+       cxxopts::value<std::string>(), "on|off");
+}
+
+bool parse(cxxopts::Options& options, int argc, char** argv, cxxopts::ParseResult& result) {
+  try {
+    result = options.parse(argc, argv);
+  } catch (const cxxopts::exceptions::exception& e) {
+    throw net::UsageError(std::string(e.what()) + " (see --help)");
+  }
+  if (result.count("help")) {
+    std::cout << options.help() << "\nEvery --dashed-option may also be spelled --underscored_option.\n";
+    return false;
+  }
+  if (!result.unmatched().empty())
+    throw net::UsageError("unexpected argument '" + result.unmatched().front() + "' (see --help)");
+  if (result.count("verbose")) spdlog::set_level(spdlog::level::debug);
+  if (result.count("quiet")) spdlog::set_level(spdlog::level::warn);
+  return true;
+}
+
+std::string required(const cxxopts::ParseResult& result, const std::string& name) {
+  if (!result.count(name)) throw net::UsageError("--" + name + " is required (see --help)");
+  return result[name].as<std::string>();
+}
+
+std::vector<std::string> required_list(const cxxopts::ParseResult& result, const std::string& name) {
+  if (!result.count(name)) throw net::UsageError("--" + name + " is required (see --help)");
+  return result[name].as<std::vector<std::string>>();
+}
+
+std::vector<net::Address> parse_addresses(const std::vector<std::string>& texts, net::PortRule rule,
+                                          const std::string& option) {
+  std::vector<net::Address> addresses;
+  for (const std::string& text : texts) {
+    net::Address address = net::parse_address(text, rule);
+    for (const net::Address& earlier : addresses) {
+      bool same = earlier.length() == address.length() && std::memcmp(earlier.get(), address.get(), address.length()) == 0;
+      if (same && address.port() != 0) throw net::UsageError("--" + option + " " + text + " is given twice");
+    }
+    addresses.push_back(address);
+  }
+  return addresses;
+}
+
+namespace {
+
+int parse_switch(const std::string& text, const std::string& option) {
+  if (text == "on" || text == "1" || text == "yes" || text == "true") return 1;
+  if (text == "off" || text == "0" || text == "no" || text == "false") return 0;
+  throw net::UsageError("--" + option + " " + text + ": expected on or off");
+}
+
+int positive(const cxxopts::ParseResult& result, const std::string& name, int fallback) {
+  if (!result.count(name)) return fallback;
+  int value = result[name].as<int>();
+  if (value <= 0) throw net::UsageError("--" + name + " must be a positive number of bytes");
+  return value;
+}
+
+}  // namespace
+
+net::SocketOptions socket_options(const cxxopts::ParseResult& result) {
+  net::SocketOptions options;
+  options.rcvbuf = positive(result, "rcvbuf", kDefaultRcvbuf);
+  options.sndbuf = positive(result, "sndbuf", 0);
+  options.reuse_port = result.count("reuse-port") > 0;
+  if (result.count("bind-device")) {
+    options.bind_device = result["bind-device"].as<std::string>();
+    net::parse_interface(options.bind_device);  // fail early, with the name in the message
+  }
+  if (result.count("multicast-if"))
+    options.multicast.interface = net::parse_interface(result["multicast-if"].as<std::string>());
+  if (result.count("multicast-ttl")) {
+    int ttl = result["multicast-ttl"].as<int>();
+    if (ttl < 0 || ttl > 255) throw net::UsageError("--multicast-ttl " + std::to_string(ttl) + ": must be 0..255");
+    options.multicast.ttl = ttl;
+  }
+  if (result.count("multicast-loop"))
+    options.multicast.loop = parse_switch(result["multicast-loop"].as<std::string>(), "multicast-loop");
+  return options;
+}
+
+net::AccessList access_list(const cxxopts::ParseResult& result) {
+  std::vector<net::Cidr> ranges;
+  if (result.count("allow"))
+    for (const std::string& text : result["allow"].as<std::vector<std::string>>()) ranges.push_back(net::parse_cidr(text));
+  return net::AccessList(std::move(ranges));
+}
+
+double parse_rate(const std::string& text) {
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  std::string_view suffix(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  double scale = suffix.empty() ? 1 : suffix == "k" || suffix == "K" ? 1e3 : suffix == "M" ? 1e6 : suffix == "G" ? 1e9 : 0;
+  if (ec != std::errc() || scale == 0 || !(value > 0) || !std::isfinite(value))
+    throw net::UsageError("--rate " + text + ": expected bits per second, e.g. 800M or 2.5G");
+  return value * scale;
+}
+
+net::UdpListener listen_udp(const net::Address& address, const net::SocketOptions& options) {
+  net::UdpListener listener = net::open_udp_listener(address, options);
+  const net::BufferGrant& grant = listener.rcvbuf;
+  spdlog::info("listening on udp {} (receive buffer {} KiB)", listener.bound.to_string(), grant.granted / 1024);
+  if (grant.granted < grant.asked) {
+    spdlog::warn("udp {}: asked for a {} KiB receive buffer, the kernel granted {} KiB; bursts may be dropped. "
+                 "Raise it with: sysctl -w net.core.rmem_max={} (or run as root)",
+                 listener.bound.to_string(), grant.asked / 1024, grant.granted / 1024, grant.asked);
+  }
+  return listener;
+}
+
+std::vector<std::string> all_stats(const std::vector<std::unique_ptr<stage::Pipe>>& pipes) {
+  std::vector<std::string> lines;
+  for (const auto& pipe : pipes)
+    for (std::string& line : pipe->stats()) lines.push_back(std::move(line));
+  return lines;
+}
+
+}  // namespace netdisp::modes

@@ -1,0 +1,57 @@
+#pragma once
+// What every mode shares: option groups, parsing with one-line usage errors,
+// address lists, logging set-up.
+#include <cxxopts.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net/address.h"
+#include "net/cidr.h"
+#include "net/udp_socket.h"
+
+namespace netdisp::stage {
+class Pipe;
+}
+
+namespace netdisp::modes {
+
+// Receive buffer asked for by sockets that take a stream: large enough to
+// ride out a burst while the thread writes the previous batch.
+inline constexpr int kDefaultRcvbuf = 64 << 20;
+
+// Options every mode has: -h/--help, -v/--verbose, -q/--quiet.
+cxxopts::Options make_options(const std::string& program, const std::string& help);
+// --rcvbuf, --sndbuf, --allow, --bind-device, --reuse-port.
+void add_socket_options(cxxopts::Options& options, bool listens);
+// --multicast-if, --multicast-ttl, --multicast-loop.
+void add_multicast_options(cxxopts::Options& options);
+
+// Parses argv; a malformed command line throws net::UsageError with
+// cxxopts' message. Prints the help and returns false for -h/--help. Also
+// sets the log level from -v/-q.
+bool parse(cxxopts::Options& options, int argc, char** argv, cxxopts::ParseResult& result);
+
+// The option's value(s); throws UsageError "--name is required" when absent.
+std::string required(const cxxopts::ParseResult& result, const std::string& name);
+std::vector<std::string> required_list(const cxxopts::ParseResult& result, const std::string& name);
+
+// Parses every text; listening addresses must also be distinct.
+std::vector<net::Address> parse_addresses(const std::vector<std::string>& texts, net::PortRule rule,
+                                          const std::string& option);
+
+net::SocketOptions socket_options(const cxxopts::ParseResult& result);
+net::AccessList access_list(const cxxopts::ParseResult& result);
+
+// "100M" -> 100e6; bits per second with an optional k/M/G (x1000) suffix.
+double parse_rate(const std::string& text);
+
+// Opens a UDP listener and logs "listening on udp ADDR"; warns once when the
+// kernel granted less receive buffer than asked, naming the sysctl to raise.
+net::UdpListener listen_udp(const net::Address& address, const net::SocketOptions& options);
+
+// Every pipe's counter lines, in order.
+std::vector<std::string> all_stats(const std::vector<std::unique_ptr<stage::Pipe>>& pipes);
+
+}  // namespace netdisp::modes
+

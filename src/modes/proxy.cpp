@@ -1,0 +1,69 @@
+// proxy: every datagram received on a --listen_addr goes, unchanged and in
+// order, to every --downstream_addr.
+//   per --listen_addr: UdpSource(listen) --batch--> UdpSink(every downstream) [+ StdoutSink]   one thread each
+#include <spdlog/spdlog.h>
+
+#include "modes/common.h"
+#include "modes/modes.h"
+#include "modes/supervisor.h"
+#include "stage/pipe.h"
+#include "stage/stdout_sink.h"
+#include "stage/udp_sink.h"
+#include "stage/udp_source.h"
+
+namespace netdisp::modes {
+namespace {
+
+constexpr const char* kHelp =
+    "Forward every UDP datagram received on the --listen_addr sockets (unicast, or multicast\n"
+    "groups to join) to every --downstream_addr (unicast, multicast or broadcast), unchanged.\n"
+    "A dead downstream is counted and logged, and never stops delivery to the others.\n"
+    "  ndproxy --listen_addr 0.0.0.0:9921 --downstream_addr [::1]:9922 --downstream_addr 239.1.2.3:9923";
+
+cxxopts::Options proxy_options(const std::string& program) {
+  cxxopts::Options options = make_options(program, kHelp);
+  options.add_options()
+      ("listen-addr,listen_addr", "receive on this host:port or multicast group:port (required, repeatable)",
+       cxxopts::value<std::vector<std::string>>(), "ADDR")
+      ("downstream-addr,downstream_addr", "forward to this host:port (required, repeatable)",
+       cxxopts::value<std::vector<std::string>>(), "ADDR")
+      ("t,tee", "copy every datagram's payload to stdout");
+  add_socket_options(options, true);
+  add_multicast_options(options);
+  return options;
+}
+
+}  // namespace
+
+int proxy_main(int argc, char** argv) {
+  cxxopts::Options options = proxy_options(argv[0]);
+  cxxopts::ParseResult args;
+  if (!parse(options, argc, argv, args)) return 0;
+
+  // Check the whole command line before opening anything.
+  auto listens = parse_addresses(required_list(args, "listen-addr"), net::PortRule::kZeroAllowed, "listen-addr");
+  auto downstreams =
+      parse_addresses(required_list(args, "downstream-addr"), net::PortRule::kNonZero, "downstream-addr");
+  net::SocketOptions sockets = socket_options(args);
+  net::AccessList allow = access_list(args);
+  bool tee = args.count("tee") > 0;
+
+  // Each listen thread gets its own sending sockets: threads share nothing.
+  std::vector<std::unique_ptr<stage::Pipe>> pipes;
+  for (const net::Address& listen : listens) {
+    std::vector<std::unique_ptr<stage::Sink>> sinks;
+    sinks.push_back(std::make_unique<stage::UdpSink>(downstreams, sockets));
+    if (tee) sinks.push_back(std::make_unique<stage::StdoutSink>());
+    auto source = std::make_unique<stage::UdpSource>(listen_udp(listen, sockets), allow);
+    pipes.push_back(std::make_unique<stage::Pipe>(std::move(source), std::move(sinks)));
+  }
+  for (const net::Address& downstream : downstreams) spdlog::info("forwarding to udp {}", downstream.to_string());
+
+  // One thread per listen socket, until a signal stops them.
+  stage::Control control;
+  Supervisor supervisor(control);
+  for (auto& pipe : pipes) supervisor.spawn("proxy", [&control, &pipe] { pipe->run(control); });
+  return supervisor.run([&] { return all_stats(pipes); });
+}
+
+}  // namespace netdisp::modes

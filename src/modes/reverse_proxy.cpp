@@ -1,0 +1,146 @@
+// reverse-proxy: any number of TCP clients subscribe to a UDP stream, routed
+// through a multicast channel, so client threads share nothing and several
+// reverse-proxies (processes or hosts) can serve clients from one upstream.
+//   per --udp_listen_addr: UdpSource(listen) --batch--> UdpSink(--multicast_addr) [+ StdoutSink]
+//   per --tcp_listen_addr: TcpAcceptor; per client: UdpSource(join group) --batch--> TcpSink(client)
+#include <spdlog/spdlog.h>
+
+#include "modes/common.h"
+#include "modes/modes.h"
+#include "modes/supervisor.h"
+#include "net/error.h"
+#include "stage/pipe.h"
+#include "stage/stdout_sink.h"
+#include "stage/tcp_acceptor.h"
+#include "stage/tcp_sink.h"
+#include "stage/udp_sink.h"
+#include "stage/udp_source.h"
+
+namespace netdisp::modes {
+namespace {
+
+constexpr const char* kHelp =
+    "Let any number of TCP clients (nc, socat, ...) subscribe to a live UDP stream. Datagrams\n"
+    "received on --udp_listen_addr are sent to the --multicast_addr group; every TCP client gets\n"
+    "its own socket joined to that group and receives the payloads concatenated, from the moment\n"
+    "it connects. A client too slow to keep up loses datagrams (counted), never the others.\n"
+    "  ndreverse-proxy --udp_listen_addr 0.0.0.0:9921 --tcp_listen_addr 0.0.0.0:9921 \\\n"
+    "                  --multicast_addr 239.255.0.1:9922 --multicast-if eth0";
+
+constexpr int kClientRcvbuf = 4 << 20;  // per client socket: a burst while its TCP peer catches up
+
+cxxopts::Options reverse_proxy_options(const std::string& program) {
+  cxxopts::Options options = make_options(program, kHelp);
+  options.add_options()
+      ("tcp-listen-addr,tcp_listen_addr", "accept TCP clients on this host:port (required, repeatable)",
+       cxxopts::value<std::vector<std::string>>(), "ADDR")
+      ("multicast-addr,multicast_addr", "the channel: a multicast group:port (required)",
+       cxxopts::value<std::string>(), "GROUP:PORT")
+      ("udp-listen-addr,udp_listen_addr", "receive the upstream here and send it to the group (repeatable)",
+       cxxopts::value<std::vector<std::string>>(), "ADDR")
+      ("t,tee", "copy the stream to stdout")
+      ("max-clients,max_clients", "TCP clients at once; more are closed at once (default 256)",
+       cxxopts::value<std::size_t>(), "N")
+      ("client-timeout,client_timeout", "disconnect a client that could not be written to for this long "
+                                        "(default 30)", cxxopts::value<double>(), "SECONDS")
+      ("client-buffer,client_buffer", "bytes kept for a slow client before its datagrams are dropped "
+                                      "(default 1 MiB)", cxxopts::value<std::size_t>(), "BYTES");
+  add_socket_options(options, true);
+  add_multicast_options(options);
+  return options;
+}
+
+net::Address multicast_channel(const cxxopts::ParseResult& args) {
+  std::string text = required(args, "multicast-addr");
+  net::Address group = net::parse_address(text, net::PortRule::kNonZero);
+  if (!group.is_multicast())
+    throw net::UsageError("--multicast-addr " + text + " is not a multicast address (224.0.0.0/4 or ff00::/8)");
+  return group;
+}
+
+template <typename T>
+T value_or(const cxxopts::ParseResult& args, const std::string& name, T fallback) {
+  return args.count(name) ? args[name].as<T>() : fallback;
+}
+
+struct ClientSettings {
+  net::Address group;
+  net::SocketOptions sockets;
+  std::chrono::milliseconds timeout;
+  std::size_t buffer;
+};
+
+// The pipe of one subscriber: its own socket joined to the group, into its TCP connection.
+std::unique_ptr<stage::Pipe> subscriber_pipe(const ClientSettings& settings, net::Accepted client) {
+  net::SocketOptions sockets = settings.sockets;
+  sockets.rcvbuf = std::min(sockets.rcvbuf, kClientRcvbuf);
+  sockets.reuse_port = false;  // the group's port is shared through SO_REUSEADDR, set for every group listener
+  auto source = std::make_unique<stage::UdpSource>(net::open_udp_listener(settings.group, sockets), net::AccessList());
+  std::vector<std::unique_ptr<stage::Sink>> sinks;
+  sinks.push_back(std::make_unique<stage::TcpSink>(std::move(client.fd), client.peer, settings.timeout, settings.buffer));
+  return std::make_unique<stage::Pipe>(std::move(source), std::move(sinks));
+}
+
+}  // namespace
+
+int reverse_proxy_main(int argc, char** argv) {
+  cxxopts::Options options = reverse_proxy_options(argv[0]);
+  cxxopts::ParseResult args;
+  if (!parse(options, argc, argv, args)) return 0;
+
+  // Check the whole command line before opening anything.
+  ClientSettings settings{multicast_channel(args), socket_options(args), {}, 0};
+  auto tcp_listens = parse_addresses(required_list(args, "tcp-listen-addr"), net::PortRule::kZeroAllowed,
+                                     "tcp-listen-addr");
+  std::vector<std::string> udp_texts;
+  if (args.count("udp-listen-addr")) udp_texts = args["udp-listen-addr"].as<std::vector<std::string>>();
+  auto udp_listens = parse_addresses(udp_texts, net::PortRule::kZeroAllowed, "udp-listen-addr");
+  double timeout = value_or(args, "client-timeout", 30.0);
+  if (!(timeout > 0)) throw net::UsageError("--client-timeout must be a positive number of seconds");
+  settings.timeout = std::chrono::milliseconds(static_cast<long>(timeout * 1000));
+  settings.buffer = value_or<std::size_t>(args, "client-buffer", 1 << 20);
+  std::size_t max_clients = value_or<std::size_t>(args, "max-clients", 256);
+  net::AccessList allow = access_list(args);
+  bool tee = args.count("tee") > 0;
+
+  // Upstream: each --udp_listen_addr feeds the group. With --tee and no
+  // upstream of our own, a member of the group copies the channel to stdout.
+  std::vector<std::unique_ptr<stage::Pipe>> pipes;
+  for (const net::Address& listen : udp_listens) {
+    std::vector<std::unique_ptr<stage::Sink>> sinks;
+    sinks.push_back(std::make_unique<stage::UdpSink>(std::vector{settings.group}, settings.sockets));
+    if (tee) sinks.push_back(std::make_unique<stage::StdoutSink>());
+    auto source = std::make_unique<stage::UdpSource>(listen_udp(listen, settings.sockets), allow);
+    pipes.push_back(std::make_unique<stage::Pipe>(std::move(source), std::move(sinks)));
+  }
+  if (tee && udp_listens.empty()) {
+    std::vector<std::unique_ptr<stage::Sink>> sinks;
+    sinks.push_back(std::make_unique<stage::StdoutSink>());
+    auto source = std::make_unique<stage::UdpSource>(listen_udp(settings.group, settings.sockets), net::AccessList());
+    pipes.push_back(std::make_unique<stage::Pipe>(std::move(source), std::move(sinks)));
+  }
+
+  // Downstream: one acceptor per --tcp_listen_addr, one thread per client.
+  std::vector<std::unique_ptr<stage::TcpAcceptor>> acceptors;
+  for (const net::Address& listen : tcp_listens) {
+    net::TcpListener listener = net::open_tcp_listener(listen, settings.sockets);
+    spdlog::info("listening on tcp {} for subscribers of udp {}", listener.bound.to_string(), settings.group.to_string());
+    acceptors.push_back(std::make_unique<stage::TcpAcceptor>(
+        std::move(listener), allow, max_clients,
+        [&settings](net::Accepted client) { return subscriber_pipe(settings, std::move(client)); }));
+  }
+
+  // Run until a signal stops every thread.
+  stage::Control control;
+  Supervisor supervisor(control);
+  for (auto& pipe : pipes) supervisor.spawn("upstream", [&control, &pipe] { pipe->run(control); });
+  for (auto& acceptor : acceptors) supervisor.spawn("acceptor", [&control, &acceptor] { acceptor->run(control); });
+  return supervisor.run([&] {
+    std::vector<std::string> lines = all_stats(pipes);
+    for (auto& acceptor : acceptors)
+      for (std::string& line : acceptor->stats()) lines.push_back(std::move(line));
+    return lines;
+  });
+}
+
+}  // namespace netdisp::modes

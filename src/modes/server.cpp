@@ -1,0 +1,76 @@
+// server: append everything received on every --listen_addr to log files.
+//   per --listen_addr: UdpSource(listen) --batch--> FileSink(log file) [+ StdoutSink]   one thread each
+// One listen address writes --path itself; several write one file each (log_name.h).
+#include <spdlog/spdlog.h>
+
+#include "modes/common.h"
+#include "modes/log_name.h"
+#include "modes/modes.h"
+#include "modes/supervisor.h"
+#include "stage/file_sink.h"
+#include "stage/pipe.h"
+#include "stage/stdout_sink.h"
+#include "stage/udp_source.h"
+
+namespace netdisp::modes {
+namespace {
+
+constexpr const char* kHelp =
+    "Append every datagram received on the --listen_addr sockets to log files, unchanged, until\n"
+    "SIGINT/SIGTERM. SIGHUP reopens the files (for logrotate); SIGUSR1 prints the counters.\n"
+    "With several --listen_addr, each writes its own file: the address goes before --path's\n"
+    "extension, with '[' ']' removed and ':' '%' turned into '_':\n"
+    "  --path logs/app.log --listen_addr 0.0.0.0:9921 --listen_addr [::1]:9922\n"
+    "  writes logs/app.0.0.0.0_9921.log and logs/app.__1_9922.log";
+
+cxxopts::Options server_options(const std::string& program) {
+  cxxopts::Options options = make_options(program, kHelp);
+  options.add_options()
+      ("path", "log file to append to (required; created if missing, never truncated)",
+       cxxopts::value<std::string>(), "FILE")
+      ("listen-addr,listen_addr", "receive on this host:port or multicast group:port (required, repeatable)",
+       cxxopts::value<std::vector<std::string>>(), "ADDR")
+      ("t,tee", "copy everything received to stdout")
+      ("exit-on-write-error,exit_on_write_error", "exit 1 when the log file cannot be written (default: keep "
+                                                  "receiving, count the loss, retry)");
+  add_socket_options(options, true);
+  add_multicast_options(options);
+  return options;
+}
+
+}  // namespace
+
+int server_main(int argc, char** argv) {
+  cxxopts::Options options = server_options(argv[0]);
+  cxxopts::ParseResult args;
+  if (!parse(options, argc, argv, args)) return 0;
+
+  // Check the whole command line before opening anything.
+  std::string path = required(args, "path");
+  std::vector<std::string> texts = required_list(args, "listen-addr");
+  auto addresses = parse_addresses(texts, net::PortRule::kZeroAllowed, "listen-addr");
+  net::SocketOptions sockets = socket_options(args);
+  net::AccessList allow = access_list(args);
+  bool tee = args.count("tee") > 0;
+  bool exit_on_write_error = args.count("exit-on-write-error") > 0;
+
+  // Bind every socket and open every file first, so a failure exits before any data is taken.
+  stage::Control control;
+  std::vector<std::unique_ptr<stage::Pipe>> pipes;
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    std::string file = addresses.size() == 1 ? path : log_path_for(path, texts[i]);
+    std::vector<std::unique_ptr<stage::Sink>> sinks;
+    sinks.push_back(std::make_unique<stage::FileSink>(file, control, exit_on_write_error));
+    if (tee) sinks.push_back(std::make_unique<stage::StdoutSink>());
+    auto source = std::make_unique<stage::UdpSource>(listen_udp(addresses[i], sockets), allow);
+    spdlog::info("udp {} -> file {}", source->bound().to_string(), file);
+    pipes.push_back(std::make_unique<stage::Pipe>(std::move(source), std::move(sinks)));
+  }
+
+  // One thread per listen socket, until a signal stops them.
+  Supervisor supervisor(control);
+  for (auto& pipe : pipes) supervisor.spawn("server", [&control, &pipe] { pipe->run(control); });
+  return supervisor.run([&] { return all_stats(pipes); });
+}
+
+}  // namespace netdisp::modes

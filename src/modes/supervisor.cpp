@@ -1,0 +1,104 @@
+#include "modes/supervisor.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cstdint>
+
+#include "net/error.h"
+
+namespace netdisp::modes {
+namespace {
+
+sigset_t handled_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGUSR1}) sigaddset(&set, signal);
+  return set;
+}
+
+}  // namespace
+
+void block_signals() {
+  sigset_t set = handled_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+}
+
+Supervisor::Supervisor(stage::Control& control) : control_(control) {
+  sigset_t set = handled_signals();
+  signals_ = net::UniqueFd(::signalfd(-1, &set, SFD_CLOEXEC));
+  if (!signals_.valid()) net::throw_errno("signalfd");
+  done_ = net::UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!done_.valid()) net::throw_errno("eventfd");
+}
+
+Supervisor::~Supervisor() {
+  // Only reached without run() when setup failed part way: stop what started.
+  control_.request_stop();
+  for (auto& thread : threads_)
+    if (thread.joinable()) thread.join();
+}
+
+void Supervisor::spawn(std::string name, std::function<void()> body) {
+  running_.fetch_add(1);
+  threads_.emplace_back([this, name = std::move(name), body = std::move(body)] {
+    bool failed = false;
+    try {
+      body();
+    } catch (const std::exception& e) {
+      spdlog::error("{}: {}", name, e.what());
+      failed = true;
+    }
+    finished(failed);
+  });
+}
+
+void Supervisor::finished(bool failed) {
+  if (failed) {
+    failed_.store(true);
+    control_.request_stop();
+  }
+  running_.fetch_sub(1);
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto ignored = ::write(done_.get(), &one, sizeof one);
+}
+
+int Supervisor::run(const Stats& stats) {
+  while (running_.load() > 0) {
+    pollfd fds[2] = {{signals_.get(), POLLIN, 0}, {done_.get(), POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) continue;  // EINTR
+    if (fds[1].revents) {
+      std::uint64_t count;
+      [[maybe_unused]] auto ignored = ::read(done_.get(), &count, sizeof count);
+    }
+    if (!fds[0].revents) continue;
+    signalfd_siginfo info{};
+    if (::read(signals_.get(), &info, sizeof info) != sizeof info) continue;
+    int signal = static_cast<int>(info.ssi_signo);
+    if (signal == SIGHUP) {
+      spdlog::info("SIGHUP: reopening log files");
+      control_.request_reopen();
+    } else if (signal == SIGUSR1) {
+      print(stats, "counters (SIGUSR1)");
+    } else {
+      spdlog::info("{}: stopping", ::strsignal(signal));
+      control_.request_stop();
+    }
+  }
+  for (auto& thread : threads_) thread.join();
+  threads_.clear();
+  print(stats, "summary");
+  return failed_.load() ? 1 : 0;
+}
+
+void Supervisor::print(const Stats& stats, const char* title) {
+  spdlog::info("{}:", title);
+  for (const std::string& line : stats()) spdlog::info("{}", line);
+}
+
+}  // namespace netdisp::modes

@@ -1,0 +1,210 @@
+#include "net/address.h"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+
+#include <charconv>
+#include <cstring>
+#include <memory>
+
+#include "net/error.h"
+
+namespace netdisp::net {
+namespace {
+
+struct HostPort {
+  std::string host;
+  std::string scope;  // the part after '%' inside brackets
+  bool bracketed = false;
+  std::string_view port;
+};
+
+[[noreturn]] void bad(std::string_view text, const std::string& why) {
+  throw UsageError("address '" + std::string(text) + "': " + why);
+}
+
+HostPort split_host_port(std::string_view text) {
+  HostPort hp;
+  if (text.empty()) bad(text, "empty (expected host:port)");
+  std::string_view rest;
+  if (text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos) bad(text, "'[' without ']'");
+    std::string_view inside = text.substr(1, close - 1);
+    rest = text.substr(close + 1);
+    if (rest.empty() || rest.front() != ':') bad(text, "missing port after ']' (expected [v6]:port)");
+    rest.remove_prefix(1);
+    auto percent = inside.find('%');
+    hp.host = std::string(inside.substr(0, percent));
+    if (percent != std::string_view::npos) {
+      hp.scope = std::string(inside.substr(percent + 1));
+      if (hp.scope.empty()) bad(text, "empty interface after '%'");
+    }
+    hp.bracketed = true;
+  } else {
+    if (text.find(']') != std::string_view::npos) bad(text, "']' without '['");
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) bad(text, "missing port (expected host:port)");
+    if (text.find(':') != colon) bad(text, "IPv6 addresses need brackets, e.g. [::1]:9921");
+    hp.host = std::string(text.substr(0, colon));
+    rest = text.substr(colon + 1);
+  }
+  if (hp.host.empty()) bad(text, "empty host (use 0.0.0.0 or [::] for any)");
+  if (rest.empty()) bad(text, "missing port (expected host:port)");
+  hp.port = rest;
+  return hp;
+}
+
+std::uint16_t parse_port(std::string_view text, std::string_view port, PortRule rule) {
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc() || end != port.data() + port.size())
+    bad(text, "port '" + std::string(port) + "' is not a number from 1 to 65535");
+  if (value > 65535) bad(text, "port " + std::string(port) + " is above 65535");
+  if (value == 0 && rule == PortRule::kNonZero) bad(text, "port 0 cannot be a destination");
+  return static_cast<std::uint16_t>(value);
+}
+
+unsigned scope_index(std::string_view text, const std::string& scope) {
+  unsigned index = 0;
+  auto [end, ec] = std::from_chars(scope.data(), scope.data() + scope.size(), index);
+  if (ec == std::errc() && end == scope.data() + scope.size()) return index;
+  index = ::if_nametoindex(scope.c_str());
+  if (index == 0) bad(text, "unknown interface '" + scope + "'");
+  return index;
+}
+
+Address resolve(std::string_view text, const std::string& host) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* found = nullptr;
+  int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &found);
+  if (rc != 0) {
+    throw Error("resolve '" + host + "' (from '" + std::string(text) + "'): " + ::gai_strerror(rc));
+  }
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owner(found, ::freeaddrinfo);
+  return Address::from_sockaddr(found->ai_addr, found->ai_addrlen);
+}
+
+void set_port(Address& address, std::uint16_t port) {
+  if (address.family() == AF_INET)
+    reinterpret_cast<sockaddr_in*>(address.get_mut())->sin_port = htons(port);
+  else
+    reinterpret_cast<sockaddr_in6*>(address.get_mut())->sin6_port = htons(port);
+}
+
+}  // namespace
+
+Address Address::from_sockaddr(const sockaddr* sa, socklen_t length) {
+  Address address;
+  if (length > sizeof address.storage_) length = sizeof address.storage_;
+  std::memcpy(&address.storage_, sa, length);
+  address.length_ = length;
+  return address;
+}
+
+std::uint16_t Address::port() const {
+  if (family() == AF_INET) return ntohs(v4().sin_port);
+  if (family() == AF_INET6) return ntohs(v6().sin6_port);
+  return 0;
+}
+
+std::uint32_t Address::scope_id() const { return family() == AF_INET6 ? v6().sin6_scope_id : 0; }
+
+bool Address::is_multicast() const {
+  if (family() == AF_INET) return IN_MULTICAST(ntohl(v4().sin_addr.s_addr));
+  if (family() == AF_INET6) return IN6_IS_ADDR_MULTICAST(&v6().sin6_addr);
+  return false;
+}
+
+bool Address::is_unspecified() const {
+  if (family() == AF_INET) return v4().sin_addr.s_addr == htonl(INADDR_ANY);
+  if (family() == AF_INET6) return IN6_IS_ADDR_UNSPECIFIED(&v6().sin6_addr);
+  return false;
+}
+
+std::string Address::to_string() const {
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (family() == AF_INET) {
+    ::inet_ntop(AF_INET, &v4().sin_addr, host, sizeof host);
+    return std::string(host) + ":" + std::to_string(port());
+  }
+  if (family() != AF_INET6) return "(no address)";
+  ::inet_ntop(AF_INET6, &v6().sin6_addr, host, sizeof host);
+  std::string scope = scope_id() ? "%" + interface_name(scope_id()) : "";
+  return "[" + std::string(host) + scope + "]:" + std::to_string(port());
+}
+
+Address parse_address(std::string_view text, PortRule rule) {
+  HostPort hp = split_host_port(text);
+  std::uint16_t port = parse_port(text, hp.port, rule);
+  Address address;
+  sockaddr_in6 v6{};
+  sockaddr_in v4{};
+  if (hp.bracketed) {
+    if (::inet_pton(AF_INET6, hp.host.c_str(), &v6.sin6_addr) != 1)
+      bad(text, "'" + hp.host + "' inside [] is not an IPv6 address");
+    v6.sin6_family = AF_INET6;
+    if (!hp.scope.empty()) v6.sin6_scope_id = scope_index(text, hp.scope);
+    address = Address::from_sockaddr(reinterpret_cast<sockaddr*>(&v6), sizeof v6);
+  } else if (::inet_pton(AF_INET, hp.host.c_str(), &v4.sin_addr) == 1) {
+    v4.sin_family = AF_INET;
+    address = Address::from_sockaddr(reinterpret_cast<sockaddr*>(&v4), sizeof v4);
+  } else {
+    address = resolve(text, hp.host);
+  }
+  set_port(address, port);
+  return address;
+}
+
+std::string interface_name(unsigned index) {
+  char name[IF_NAMESIZE] = {};
+  if (::if_indextoname(index, name)) return name;
+  return std::to_string(index);
+}
+
+namespace {
+
+// The interface that owns a local address, found with getifaddrs.
+Interface interface_of_address(std::string_view text, int family, const void* wanted) {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) throw_errno("list interfaces for '" + std::string(text) + "'");
+  std::unique_ptr<ifaddrs, decltype(&::freeifaddrs)> owner(list, ::freeifaddrs);
+  for (ifaddrs* it = list; it; it = it->ifa_next) {
+    if (!it->ifa_addr || it->ifa_addr->sa_family != family) continue;
+    bool same = family == AF_INET
+                    ? std::memcmp(&reinterpret_cast<sockaddr_in*>(it->ifa_addr)->sin_addr, wanted, 4) == 0
+                    : std::memcmp(&reinterpret_cast<sockaddr_in6*>(it->ifa_addr)->sin6_addr, wanted, 16) == 0;
+    if (same) return Interface{::if_nametoindex(it->ifa_name), family, {}, std::string(text)};
+  }
+  throw UsageError("interface '" + std::string(text) + "': no local interface has that address");
+}
+
+}  // namespace
+
+Interface parse_interface(std::string_view text) {
+  std::string name(text);
+  unsigned index = 0;
+  auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), index);
+  if (ec == std::errc() && end == name.data() + name.size()) {
+    char buf[IF_NAMESIZE];
+    if (!::if_indextoname(index, buf)) throw UsageError("interface '" + name + "': no interface has that index");
+    return Interface{index, AF_UNSPEC, {}, name};
+  }
+  in_addr v4{};
+  in6_addr v6{};
+  if (::inet_pton(AF_INET, name.c_str(), &v4) == 1) {
+    Interface found = interface_of_address(text, AF_INET, &v4);
+    found.v4_address = v4;
+    return found;
+  }
+  if (::inet_pton(AF_INET6, name.c_str(), &v6) == 1) return interface_of_address(text, AF_INET6, &v6);
+  index = name.empty() ? 0 : ::if_nametoindex(name.c_str());
+  if (index == 0) throw UsageError("interface '" + name + "': no such interface");
+  return Interface{index, AF_UNSPEC, {}, name};
+}
+
+}  // namespace netdisp::net

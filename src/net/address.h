@@ -1,0 +1,61 @@
+#pragma once
+// Address: an IPv4 or IPv6 socket address with its real socklen_t, a value
+// type. parse_address() accepts the forms of the command line contract:
+//   host:port   1.2.3.4:port   [v6]:port   [fe80::1%eth0]:port
+// and throws UsageError for text that cannot be an address, Error for a
+// hostname that does not resolve.
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace netdisp::net {
+
+class Address {
+ public:
+  Address() = default;
+  static Address from_sockaddr(const sockaddr* sa, socklen_t length);
+
+  int family() const { return storage_.ss_family; }
+  std::uint16_t port() const;
+  std::uint32_t scope_id() const;  // IPv6 interface index, 0 if none
+  bool is_multicast() const;
+  bool is_unspecified() const;      // 0.0.0.0 or ::
+  std::string to_string() const;    // "1.2.3.4:5", "[::1]:5", "[fe80::1%eth0]:5"
+
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage_); }
+  sockaddr* get_mut() { return reinterpret_cast<sockaddr*>(&storage_); }
+  socklen_t length() const { return length_; }
+  const sockaddr_in& v4() const { return *reinterpret_cast<const sockaddr_in*>(&storage_); }
+  const sockaddr_in6& v6() const { return *reinterpret_cast<const sockaddr_in6*>(&storage_); }
+
+ private:
+  sockaddr_storage storage_{};
+  socklen_t length_ = 0;
+};
+
+// Whether port 0 is acceptable: a listen address may ask for any free port,
+// a destination may not.
+enum class PortRule { kNonZero, kZeroAllowed };
+
+Address parse_address(std::string_view text, PortRule rule);
+
+// A network interface given by name ("eth0"), index ("2") or one of its local
+// addresses ("10.0.0.1", "fd00::1"). family is that address's family, or
+// AF_UNSPEC when the interface was named or numbered.
+struct Interface {
+  unsigned index = 0;
+  int family = AF_UNSPEC;
+  in_addr v4_address{};  // set when given as an IPv4 address
+  std::string text;
+};
+
+// Throws UsageError when no such interface exists.
+Interface parse_interface(std::string_view text);
+
+// "eth0" for an index; the number as text if the interface has no name.
+std::string interface_name(unsigned index);
+
+}  // namespace netdisp::net

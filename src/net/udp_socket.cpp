@@ -1,0 +1,144 @@
+#include "net/udp_socket.h"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "net/error.h"
+
+namespace netdisp::net {
+namespace {
+
+void set_option(int fd, int level, int name, const void* value, socklen_t size, const std::string& what) {
+  if (::setsockopt(fd, level, name, value, size) != 0) throw_errno(what);
+}
+
+void set_int(int fd, int level, int name, int value, const std::string& what) {
+  set_option(fd, level, name, &value, sizeof value, what);
+}
+
+UniqueFd make_socket(int family, const std::string& what) {
+  UniqueFd fd(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) throw_errno(what);
+  return fd;
+}
+
+void apply_common(int fd, const SocketOptions& options, const std::string& where) {
+  if (options.reuse_port) set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT on " + where);
+  if (!options.bind_device.empty())
+    set_option(fd, SOL_SOCKET, SO_BINDTODEVICE, options.bind_device.c_str(),
+               static_cast<socklen_t>(options.bind_device.size()), "bind to device " + options.bind_device);
+  if (options.sndbuf > 0) set_buffer_size(fd, SO_SNDBUF, options.sndbuf);
+}
+
+// The interface index a group is joined on or sent through.
+unsigned multicast_index(const Address& group, const MulticastOptions& options) {
+  if (options.interface) return options.interface->index;
+  return group.scope_id();
+}
+
+const char* family_name(int family) { return family == AF_INET ? "IPv4" : "IPv6"; }
+
+void check_interface_family(const Address& group, const MulticastOptions& options) {
+  if (!options.interface || options.interface->family == AF_UNSPEC) return;
+  if (options.interface->family != group.family())
+    throw UsageError("--multicast-if " + options.interface->text + " is an " + family_name(options.interface->family) +
+                     " address, but the group " + group.to_string() + " is " + family_name(group.family()));
+}
+
+void join_group(int fd, const Address& group, const MulticastOptions& options) {
+  check_interface_family(group, options);
+  std::string what = "join multicast group " + group.to_string();
+  if (group.family() == AF_INET) {
+    ip_mreqn request{};
+    request.imr_multiaddr = group.v4().sin_addr;
+    if (options.interface) request.imr_address = options.interface->v4_address;
+    request.imr_ifindex = static_cast<int>(multicast_index(group, options));
+    set_option(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &request, sizeof request, what);
+    // Only the groups this socket joined, not every group joined on the host.
+    set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, what);
+  } else {
+    ipv6_mreq request{};
+    request.ipv6mr_multiaddr = group.v6().sin6_addr;
+    request.ipv6mr_interface = multicast_index(group, options);
+    set_option(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &request, sizeof request, what);
+  }
+}
+
+void apply_multicast_send(int fd, const Address& group, const MulticastOptions& options) {
+  check_interface_family(group, options);
+  std::string what = "multicast options for " + group.to_string();
+  unsigned index = multicast_index(group, options);
+  if (group.family() == AF_INET) {
+    set_int(fd, IPPROTO_IP, IP_MULTICAST_TTL, options.ttl, what);
+    set_int(fd, IPPROTO_IP, IP_MULTICAST_LOOP, options.loop, what);
+    if (options.interface) {
+      ip_mreqn request{};
+      request.imr_address = options.interface->v4_address;
+      request.imr_ifindex = static_cast<int>(index);
+      set_option(fd, IPPROTO_IP, IP_MULTICAST_IF, &request, sizeof request, what);
+    }
+  } else {
+    set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, options.ttl, what);
+    set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, options.loop, what);
+    if (index) set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, static_cast<int>(index), what);
+  }
+}
+
+}  // namespace
+
+BufferGrant set_buffer_size(int fd, int optname, int bytes) {
+  int force = optname == SO_RCVBUF ? SO_RCVBUFFORCE : SO_SNDBUFFORCE;
+  if (::setsockopt(fd, SOL_SOCKET, force, &bytes, sizeof bytes) != 0)
+    ::setsockopt(fd, SOL_SOCKET, optname, &bytes, sizeof bytes);  // capped at the sysctl; checked below
+  int doubled = 0;
+  socklen_t size = sizeof doubled;
+  ::getsockopt(fd, SOL_SOCKET, optname, &doubled, &size);
+  // The kernel doubles the request to account for its bookkeeping and reports the doubled value.
+  return BufferGrant{bytes, doubled / 2};
+}
+
+Address local_address(int fd) {
+  sockaddr_storage storage{};
+  socklen_t length = sizeof storage;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) throw_errno("getsockname");
+  return Address::from_sockaddr(reinterpret_cast<sockaddr*>(&storage), length);
+}
+
+UdpListener open_udp_listener(const Address& address, const SocketOptions& options) {
+  std::string where = "udp " + address.to_string();
+  UdpListener listener;
+  listener.fd = make_socket(address.family(), "socket for " + where);
+  int fd = listener.fd.get();
+  // Several sockets (reverse-proxy clients, other processes) share one group;
+  // each joined socket gets its own copy. Unicast ports are never shared
+  // unless --reuse-port says so.
+  if (address.is_multicast()) set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR on " + where);
+  // [::] means IPv6 only, so 0.0.0.0 and [::] can listen on the same port.
+  if (address.family() == AF_INET6) set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY on " + where);
+  set_int(fd, SOL_SOCKET, SO_RXQ_OVFL, 1, "SO_RXQ_OVFL on " + where);
+  apply_common(fd, options, where);
+  if (options.rcvbuf > 0) listener.rcvbuf = set_buffer_size(fd, SO_RCVBUF, options.rcvbuf);
+  if (::bind(fd, address.get(), address.length()) != 0) throw_errno("bind " + where);
+  if (address.is_multicast()) join_group(fd, address, options.multicast);
+  listener.bound = local_address(fd);
+  return listener;
+}
+
+UniqueFd open_udp_sender(const Address& destination, const SocketOptions& options) {
+  std::string where = "udp " + destination.to_string();
+  UniqueFd fd = make_socket(destination.family(), "socket for " + where);
+  set_int(fd.get(), SOL_SOCKET, SO_BROADCAST, 1, "SO_BROADCAST for " + where);
+  apply_common(fd.get(), options, where);
+  if (destination.is_multicast()) apply_multicast_send(fd.get(), destination, options.multicast);
+  return fd;
+}
+
+int connect_udp_sender(int fd, const Address& destination) {
+  return ::connect(fd, destination.get(), destination.length()) == 0 ? 0 : errno;
+}
+
+}  // namespace netdisp::net

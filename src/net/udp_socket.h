@@ -1,0 +1,59 @@
+#pragma once
+// UDP sockets for listening (unicast, multicast join, broadcast) and for
+// sending to one destination. Setup failures throw Error/UsageError with the
+// address in the message.
+#include <optional>
+#include <string>
+
+#include "net/address.h"
+#include "net/unique_fd.h"
+
+namespace netdisp::net {
+
+struct MulticastOptions {
+  std::optional<Interface> interface;  // --multicast-if; else the scope of the group, else the kernel's choice
+  int ttl = 1;                         // IPv4 TTL / IPv6 hop limit of sent multicast
+  bool loop = true;                    // deliver our own multicast to local listeners
+};
+
+struct SocketOptions {
+  int rcvbuf = 0;  // bytes to ask for; 0 keeps the kernel default
+  int sndbuf = 0;
+  bool reuse_port = false;  // SO_REUSEPORT, only when the user asks
+  std::string bind_device;  // SO_BINDTODEVICE when not empty
+  MulticastOptions multicast;
+};
+
+// What the kernel granted when asked for a buffer size. The kernel caps
+// SO_RCVBUF at net.core.rmem_max unless the caller may force it.
+struct BufferGrant {
+  int asked = 0;
+  int granted = 0;
+};
+
+struct UdpListener {
+  UniqueFd fd;
+  Address bound;  // with the real port when port 0 was asked for
+  BufferGrant rcvbuf;
+};
+
+// Binds `address`; a multicast group is joined (on options.multicast.interface,
+// or the group's %scope). Enables SO_RXQ_OVFL so kernel drops can be counted.
+UdpListener open_udp_listener(const Address& address, const SocketOptions& options);
+
+// A socket for sending to `destination`: broadcast allowed, multicast TTL/loop/
+// interface applied when the destination is a group. Not yet connected.
+UniqueFd open_udp_sender(const Address& destination, const SocketOptions& options);
+
+// connect() the sender, so ICMP errors (ECONNREFUSED) reach this destination's
+// own socket and the route is looked up once. Returns 0 or errno: with no
+// route yet the caller retries later.
+int connect_udp_sender(int fd, const Address& destination);
+
+// Ask for `bytes` of SO_RCVBUF/SO_SNDBUF, forcing past the sysctl cap when the
+// process may (CAP_NET_ADMIN). Returns what the kernel granted.
+BufferGrant set_buffer_size(int fd, int optname, int bytes);
+
+Address local_address(int fd);
+
+}  // namespace netdisp::net

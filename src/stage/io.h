@@ -1,0 +1,44 @@
+#pragma once
+// Helpers shared by the stages: complete writes, rate-limited warnings,
+// counter formatting.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+
+#include <sys/uio.h>
+
+namespace netdisp::stage {
+
+struct WriteResult {
+  std::size_t written = 0;
+  int error = 0;  // errno of the call that stopped the write, 0 when all was written
+};
+
+// writev() that completes short writes and retries EINTR. On a non-blocking
+// fd, EAGAIN stops it with error EAGAIN and the count written so far.
+WriteResult write_all(int fd, std::span<const iovec> parts);
+
+// Allows one message per interval, so a dead peer or a full disk cannot
+// flood the log; suppressed() tells how many were held back since.
+class LogLimit {
+ public:
+  explicit LogLimit(std::chrono::seconds interval = std::chrono::seconds(10)) : interval_(interval) {}
+  bool allow();
+  std::uint64_t take_suppressed() { return std::exchange(suppressed_, 0); }
+
+ private:
+  std::chrono::seconds interval_;
+  std::chrono::steady_clock::time_point last_{};
+  bool first_ = true;
+  std::uint64_t suppressed_ = 0;
+};
+
+// A counter written by one thread and read by the main thread for stats.
+using Counter = std::atomic<std::uint64_t>;
+inline void add(Counter& counter, std::uint64_t n) { counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+inline std::uint64_t get(const Counter& counter) { return counter.load(std::memory_order_relaxed); }
+
+}  // namespace netdisp::stage

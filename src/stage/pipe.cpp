@@ -1,0 +1,84 @@
+#include "stage/pipe.h"
+
+#include <poll.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+
+namespace netdisp::stage {
+namespace {
+
+double now_seconds() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+// Sinks with a peer of their own are checked about once a second even when
+// no data flows, so a vanished or stalled TCP client is noticed.
+constexpr int kSinkCheckMs = 1000;
+
+}  // namespace
+
+Pipe::Pipe(std::unique_ptr<Source> source, std::vector<std::unique_ptr<Sink>> sinks)
+    : source_(std::move(source)), sinks_(std::move(sinks)), alive_(sinks_.size(), true), alive_count_(sinks_.size()) {}
+
+void Pipe::run(const Control& control) {
+  Batch batch;
+  started_ = now_seconds();
+  while (alive_count_ > 0 && !control.stop_requested()) {
+    ReadStatus status = source_->read(batch);
+    if (status == ReadStatus::kEnd) break;
+    if (status == ReadStatus::kWouldBlock) {
+      if (!wait(control)) break;
+      continue;
+    }
+    for (std::size_t i = 0; i < sinks_.size(); ++i) {
+      if (alive_[i] && !sinks_[i]->write(batch)) {
+        alive_[i] = false;
+        --alive_count_;
+      }
+    }
+    if (rate_ > 0) pace(control, batch.bytes);
+  }
+  for (std::size_t i = 0; i < sinks_.size(); ++i)
+    if (alive_[i]) sinks_[i]->flush();
+}
+
+bool Pipe::wait(const Control& control) {
+  std::vector<pollfd> fds{{source_->poll_fd(), POLLIN, 0}, {control.stop_fd(), POLLIN, 0}};
+  for (std::size_t i = 0; i < sinks_.size(); ++i) fds.push_back(alive_[i] ? sinks_[i]->watch() : pollfd{-1, 0, 0});
+  bool watching = fds.size() > 2;
+  int rc = ::poll(fds.data(), fds.size(), watching ? kSinkCheckMs : -1);
+  if (rc < 0 && errno != EINTR) return false;
+  if (fds[1].revents) return false;
+  return poll_sinks(fds, 2);
+}
+
+bool Pipe::poll_sinks(const std::vector<pollfd>& fds, std::size_t first) {
+  for (std::size_t i = 0; i < sinks_.size(); ++i) {
+    if (!alive_[i] || fds[first + i].fd < 0) continue;
+    if (!sinks_[i]->on_ready(fds[first + i].revents)) {
+      alive_[i] = false;
+      --alive_count_;
+    }
+  }
+  return alive_count_ > 0;
+}
+
+void Pipe::pace(const Control& control, std::size_t bytes) {
+  sent_ += static_cast<double>(bytes);
+  double ahead = started_ + sent_ / rate_ - now_seconds();
+  if (ahead <= 0) return;
+  // Sleep by polling the stop fd, so a stop request still ends the pipe at once.
+  pollfd stop{control.stop_fd(), POLLIN, 0};
+  ::poll(&stop, 1, static_cast<int>(std::ceil(ahead * 1000)));
+}
+
+std::vector<std::string> Pipe::stats() const {
+  std::vector<std::string> lines{source_->stats()};
+  for (const auto& sink : sinks_) lines.push_back(sink->stats());
+  return lines;
+}
+
+}  // namespace netdisp::stage

@@ -1,0 +1,42 @@
+#pragma once
+// Pipe: one source feeding its sinks, run on one thread. Every batch the
+// source reads goes to every sink still alive, in order; nothing is copied.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stage/control.h"
+#include "stage/sink.h"
+#include "stage/source.h"
+
+namespace netdisp::stage {
+
+class Pipe {
+ public:
+  Pipe(std::unique_ptr<Source> source, std::vector<std::unique_ptr<Sink>> sinks);
+
+  // Limit the pipe to this many bytes per second (0: as fast as possible).
+  void set_rate(double bytes_per_second) { rate_ = bytes_per_second; }
+
+  // Runs until the source ends, every sink is gone, or a stop is requested;
+  // then flushes the sinks. Throws only what a source or sink cannot survive.
+  void run(const Control& control);
+
+  // The source's and the sinks' counters; safe to call from any thread.
+  std::vector<std::string> stats() const;
+
+ private:
+  bool wait(const Control& control);  // false: stop requested or every sink gone
+  bool poll_sinks(const std::vector<pollfd>& fds, std::size_t first);
+  void pace(const Control& control, std::size_t bytes);
+
+  std::unique_ptr<Source> source_;
+  std::vector<std::unique_ptr<Sink>> sinks_;
+  std::vector<bool> alive_;
+  std::size_t alive_count_ = 0;
+  double rate_ = 0;
+  double sent_ = 0;
+  double started_ = 0;
+};
+
+}  // namespace netdisp::stage

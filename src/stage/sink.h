@@ -1,0 +1,27 @@
+#pragma once
+// Sink: where a pipe's data goes. Called only from the pipe's thread.
+// Data-path failures are counted and logged by the sink itself; write()
+// returns false only when the sink's peer is gone for good (a TCP client
+// left, stdout was closed), and the pipe then stops feeding it.
+#include <poll.h>
+
+#include <string>
+
+#include "stage/batch.h"
+
+namespace netdisp::stage {
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual bool write(const Batch& batch) = 0;
+  virtual void flush() {}
+  // A sink with a peer of its own (a TCP client) asks to be polled for it;
+  // fd -1 means nothing to watch.
+  virtual pollfd watch() const { return pollfd{-1, 0, 0}; }
+  // The revents of watch(), or 0 about once a second; false ends the sink.
+  virtual bool on_ready(short /*revents*/) { return true; }
+  virtual std::string stats() const = 0;
+};
+
+}  // namespace netdisp::stage

@@ -1,0 +1,22 @@
+#pragma once
+// Source: where a pipe's data comes from. read() never blocks: it returns
+// kWouldBlock and the pipe polls poll_fd() (with the stop fd) until readable.
+#include <string>
+
+#include "stage/batch.h"
+
+namespace netdisp::stage {
+
+enum class ReadStatus { kData, kWouldBlock, kEnd };
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  // Fills `batch` with views into the source's own memory, valid until the next read().
+  virtual ReadStatus read(Batch& batch) = 0;
+  virtual int poll_fd() const = 0;
+  // One line of counters, e.g. "udp 0.0.0.0:9921: 10 datagrams, 80 KiB in, 0 dropped by kernel".
+  virtual std::string stats() const = 0;
+};
+
+}  // namespace netdisp::stage

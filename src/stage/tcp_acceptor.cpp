@@ -1,0 +1,113 @@
+#include "stage/tcp_acceptor.h"
+
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "net/error.h"
+
+namespace netdisp::stage {
+
+TcpAcceptor::TcpAcceptor(net::TcpListener listener, net::AccessList allow, std::size_t max_clients,
+                         PipeFactory factory)
+    : fd_(std::move(listener.fd)),
+      bound_(listener.bound),
+      allow_(std::move(allow)),
+      max_clients_(max_clients),
+      factory_(std::move(factory)),
+      ended_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (!ended_.valid()) net::throw_errno("eventfd for tcp " + bound_.to_string());
+}
+
+void TcpAcceptor::run(const Control& control) {
+  while (!control.stop_requested()) {
+    pollfd fds[3] = {{fd_.get(), POLLIN, 0}, {control.stop_fd(), POLLIN, 0}, {ended_.get(), POLLIN, 0}};
+    if (::poll(fds, 3, -1) < 0) continue;  // EINTR
+    if (fds[2].revents) {
+      std::uint64_t count;
+      [[maybe_unused]] auto ignored = ::read(ended_.get(), &count, sizeof count);
+      reap(false);
+    }
+    if (fds[0].revents) accept_one(control);
+  }
+  reap(true);
+}
+
+void TcpAcceptor::accept_one(const Control& control) {
+  int error = 0;
+  net::Accepted client = net::accept_client(fd_.get(), &error);
+  if (error) {
+    // EMFILE and the like: the connection stays queued; say so, but not 1000 times a second.
+    if (log_.allow()) spdlog::error("tcp {}: accept: {}", bound_.to_string(), net::errno_text(error));
+    ::poll(nullptr, 0, 100);
+    return;
+  }
+  if (!client.fd.valid()) return;
+  std::string peer = client.peer.to_string();
+  if (!allow_.allows(client.peer)) {
+    add(refused_, 1);
+    spdlog::warn("tcp {}: refused client {} (not in --allow)", bound_.to_string(), peer);
+    return;
+  }
+  std::size_t connected = 0;
+  {
+    std::lock_guard lock(mutex_);
+    connected = clients_.size();
+  }
+  if (connected >= max_clients_) {
+    add(over_limit_, 1);
+    spdlog::warn("tcp {}: closed client {} at once: --max-clients {} reached", bound_.to_string(), peer, max_clients_);
+    return;
+  }
+  try {
+    start(factory_(std::move(client)), control);
+    add(accepted_, 1);
+    spdlog::info("tcp client {} connected ({} clients)", peer, connected + 1);
+  } catch (const std::exception& e) {
+    add(failed_, 1);
+    spdlog::error("tcp client {}: {}", peer, e.what());
+  }
+}
+
+void TcpAcceptor::start(std::unique_ptr<Pipe> pipe, const Control& control) {
+  std::lock_guard lock(mutex_);
+  Client& client = clients_.emplace_back();
+  client.pipe = std::move(pipe);
+  client.thread = std::thread([this, &client, &control] {
+    try {
+      client.pipe->run(control);
+    } catch (const std::exception& e) {
+      spdlog::error("tcp client: {}", e.what());
+    }
+    client.done.store(true);
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto ignored = ::write(ended_.get(), &one, sizeof one);
+  });
+}
+
+// Joins finished client threads (every one when `all`) and frees their sockets.
+void TcpAcceptor::reap(bool all) {
+  std::list<Client> finished;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = clients_.begin(); it != clients_.end();) {
+      auto next = std::next(it);
+      if (all || it->done.load()) finished.splice(finished.end(), clients_, it);
+      it = next;
+    }
+  }
+  for (Client& client : finished) client.thread.join();
+}
+
+std::vector<std::string> TcpAcceptor::stats() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> lines{fmt::format(
+      "tcp {}: {} clients now; {} accepted, {} refused by --allow, {} over --max-clients, {} failed to start",
+      bound_.to_string(), clients_.size(), get(accepted_), get(refused_), get(over_limit_), get(failed_))};
+  for (const Client& client : clients_)
+    for (std::string& line : client.pipe->stats()) lines.push_back(std::move(line));
+  return lines;
+}
+
+}  // namespace netdisp::stage

@@ -1,0 +1,75 @@
+#include "stage/udp_source.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace netdisp::stage {
+
+UdpSource::UdpSource(net::UdpListener listener, net::AccessList allow)
+    : fd_(std::move(listener.fd)), bound_(listener.bound), allow_(std::move(allow)) {
+  for (std::size_t i = 0; i < kUdpBatch; ++i) slots_[i] = {arena_.data() + i * kSlotSize, kSlotSize};
+}
+
+// recvmmsg() overwrites the lengths it is given, so they are set before each call.
+void UdpSource::prepare() {
+  for (std::size_t i = 0; i < kUdpBatch; ++i) {
+    msghdr& header = messages_[i].msg_hdr;
+    header.msg_iov = &slots_[i];
+    header.msg_iovlen = 1;
+    header.msg_name = &peers_[i];
+    header.msg_namelen = sizeof peers_[i];
+    header.msg_control = control_[i].data();
+    header.msg_controllen = control_[i].size();
+    header.msg_flags = 0;
+  }
+}
+
+bool UdpSource::accept(const mmsghdr& message) {
+  const msghdr& header = message.msg_hdr;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&header); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&header), c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+      std::uint32_t dropped = 0;  // the socket's running total, as the kernel counts it
+      std::memcpy(&dropped, CMSG_DATA(c), sizeof dropped);
+      kernel_drops_.store(dropped, std::memory_order_relaxed);
+    }
+  }
+  if (allow_.empty()) return true;
+  auto peer = net::Address::from_sockaddr(static_cast<const sockaddr*>(header.msg_name), header.msg_namelen);
+  if (allow_.allows(peer)) return true;
+  add(refused_, 1);
+  if (refused_log_.allow())
+    spdlog::warn("udp {}: refused datagram from {} (not in --allow)", bound_.to_string(), peer.to_string());
+  return false;
+}
+
+ReadStatus UdpSource::read(Batch& batch) {
+  prepare();
+  int n = ::recvmmsg(fd_.get(), messages_.data(), kUdpBatch, MSG_DONTWAIT, nullptr);
+  if (n < 0) {
+    // EAGAIN: nothing waiting. Other errors on a listening UDP socket are
+    // transient (e.g. a pending ICMP error); the socket stays usable.
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && refused_log_.allow())
+      spdlog::warn("udp {}: receive: {}", bound_.to_string(), std::strerror(errno));
+    return ReadStatus::kWouldBlock;
+  }
+  std::size_t count = 0;
+  std::size_t bytes = 0;
+  for (int i = 0; i < n; ++i) {
+    if (!accept(messages_[i])) continue;
+    out_[count++] = {slots_[i].iov_base, messages_[i].msg_len};
+    bytes += messages_[i].msg_len;
+  }
+  add(datagrams_, count);
+  add(bytes_, bytes);
+  batch = Batch{std::span<const iovec>(out_.data(), count), bytes};
+  return ReadStatus::kData;
+}
+
+std::string UdpSource::stats() const {
+  return fmt::format("udp {}: received {} datagrams, {} bytes; {} dropped by the kernel; {} refused by --allow",
+                     bound_.to_string(), get(datagrams_), get(bytes_), get(kernel_drops_), get(refused_));
+}
+
+}  // namespace netdisp::stage
