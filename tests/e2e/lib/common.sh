@@ -1,0 +1,243 @@
+# shellcheck shell=bash
+# Shared helpers for the e2e tests: source this file, then call nd_setup.
+#
+#   source "$(dirname "$0")/lib/common.sh"
+#   nd_setup
+#   nd_start srv "$ND/ndserver" --path "$WORK/out.log" --listen-addr 127.0.0.1:0
+#   addr=$(nd_listen_addr srv udp)
+#
+# Conventions: exit 0 = pass, 77 = skip, anything else = fail. No fixed sleeps:
+# every wait polls a condition every 50 ms until a deadline.
+# ND_BUILD is the build directory holding the nd* names; ND_KEEP=1 keeps $WORK.
+
+ND="${ND_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/build}"
+ND_POLL=0.05   # poll step of every wait below (the only sleep the tests use)
+
+# ---- outcome ---------------------------------------------------------------
+
+# fail MSG...: print the reason and end the test as failed.
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# skip MSG...: print why and end the test as skipped (meson counts 77 as skip).
+skip() {
+  echo "SKIP: $*" >&2
+  exit 77
+}
+
+# assert_eq A B MSG: fail unless A and B are the same string.
+assert_eq() {
+  [[ "$1" == "$2" ]] || fail "$3: expected '$1', got '$2'"
+}
+
+# nd_sha FILE: prints the sha256 of FILE.
+nd_sha() {
+  sha256sum <"$1" | cut -d' ' -f1
+}
+
+# assert_same_sha EXPECTED_FILE ACTUAL_FILE: byte-identical or fail with sizes.
+assert_same_sha() {
+  [[ -f "$1" ]] || fail "assert_same_sha: expected file $1 does not exist"
+  [[ -f "$2" ]] || fail "assert_same_sha: actual file $2 does not exist"
+  local expected actual
+  expected=$(nd_sha "$1")
+  actual=$(nd_sha "$2")
+  if [[ "$expected" != "$actual" ]]; then
+    fail "$2 differs from $1: $(stat -c %s "$2") bytes (sha256 ${actual:0:16}) vs" \
+      "$(stat -c %s "$1") bytes (sha256 ${expected:0:16}); $(cmp "$1" "$2" 2>&1 | head -n 1)"
+  fi
+}
+
+# ---- work directory and cleanup ---------------------------------------------
+
+ND_CLEANUP=()
+
+# nd_on_exit CMD...: run CMD (one string, eval'ed) at exit, before $WORK is removed.
+nd_on_exit() {
+  ND_CLEANUP+=("$*")
+}
+
+# nd_kill_all: SIGKILL every process started with nd_start that is still there.
+nd_kill_all() {
+  local pidfile pid
+  for pidfile in "$WORK"/*.pid; do
+    [[ -e "$pidfile" ]] || continue
+    pid=$(<"$pidfile")
+    [[ -n "$pid" ]] || continue
+    # nd_start puts each command in its own session: kill the whole group.
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}
+
+nd_exit_trap() {
+  local status=$? cmd
+  set +e
+  nd_kill_all
+  for cmd in "${ND_CLEANUP[@]}"; do eval "$cmd"; done
+  if [[ $status -ne 0 && $status -ne 77 ]]; then
+    local err
+    for err in "$WORK"/*.err; do
+      [[ -s "$err" ]] || continue
+      echo "---- last lines of $(basename "$err") ----" >&2
+      tail -n 15 "$err" >&2
+    done
+  fi
+  if [[ "${ND_KEEP:-0}" == 1 ]]; then
+    echo "kept work directory $WORK" >&2
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$status"
+}
+
+# nd_setup: make $WORK, check the binaries, install the cleanup trap.
+nd_setup() {
+  [[ -x "$ND/netdisp" ]] || fail "no netdisp in ND_BUILD=$ND"
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/nd-e2e.XXXXXX")
+  export WORK ND
+  trap nd_exit_trap EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+# ---- processes ----------------------------------------------------------------
+
+# nd_start NAME CMD...: run CMD in the background (own session, stdin kept),
+# stdout to $WORK/NAME.out, stderr to $WORK/NAME.err, pid in $WORK/NAME.pid.
+nd_start() {
+  local name=$1
+  shift
+  [[ ! -e "$WORK/$name.pid" ]] || fail "nd_start: $name already started"
+  # setsid does not fork here (we are not a group leader), so $! is CMD itself.
+  # The explicit <&0 keeps the caller's stdin instead of bash's /dev/null.
+  setsid "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" <&0 &
+  echo $! >"$WORK/$name.pid"
+}
+
+# nd_pid NAME: prints the pid of NAME.
+nd_pid() {
+  [[ -e "$WORK/$1.pid" ]] || fail "nd_pid: $1 was never started"
+  cat "$WORK/$1.pid"
+}
+
+# nd_running NAME: true while NAME has not exited (a zombie counts as exited).
+nd_running() {
+  local pid state
+  pid=$(nd_pid "$1")
+  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [[ -n "$state" && "$state" != Z && "$state" != X ]]
+}
+
+# nd_wait NAME [SECONDS]: waits (default 10 s) for NAME to exit by itself and
+# returns its exit status (also stored in $WORK/NAME.rc); 124 on timeout.
+nd_wait() {
+  local name=$1 seconds=${2:-10} pid status=0
+  pid=$(nd_pid "$name")
+  if ! wait_until "$seconds" eval '! nd_running "$name"'; then
+    echo "nd_wait: $name (pid $pid) still running after ${seconds}s" >&2
+    return 124
+  fi
+  wait "$pid" || status=$?
+  echo "$status" >"$WORK/$name.rc"
+  return "$status"
+}
+
+# nd_stop NAME [SIGNAL]: sends SIGNAL (default TERM), waits up to 5 s for the
+# exit and returns its status; on timeout kills it and returns 124.
+nd_stop() {
+  local name=$1 signal=${2:-TERM} pid status=0
+  pid=$(nd_pid "$name")
+  if [[ -e "$WORK/$name.rc" ]]; then return "$(<"$WORK/$name.rc")"; fi
+  kill -"$signal" "$pid" 2>/dev/null || true
+  nd_wait "$name" 5 || status=$?
+  if [[ $status -eq 124 ]] && nd_running "$name"; then
+    echo "nd_stop: $name ignored SIG$signal for 5 s, killing it" >&2
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    echo 124 >"$WORK/$name.rc"
+  fi
+  return "$status"
+}
+
+# ---- waiting --------------------------------------------------------------------
+
+# wait_until SECONDS CMD...: polls CMD every 50 ms until it succeeds; 1 at the deadline.
+wait_until() {
+  local seconds=$1
+  shift
+  local whole=${seconds%.*} frac=000 deadline now
+  [[ "$seconds" == *.* ]] && frac=${seconds#*.}000
+  deadline=$(($(date +%s%3N) + 10#${whole:-0} * 1000 + 10#${frac:0:3}))
+  while true; do
+    if "$@"; then return 0; fi
+    now=$(date +%s%3N)
+    ((now < deadline)) || return 1
+    sleep "$ND_POLL" # poll step until the deadline
+  done
+}
+
+nd_size() {
+  stat -c %s "$1" 2>/dev/null || echo 0
+}
+
+nd_size_at_least() {
+  (($(nd_size "$1") >= $2))
+}
+
+# wait_file_size FILE BYTES [SECONDS]: waits (default 10 s) until FILE holds at
+# least BYTES bytes; returns 1 with a message at the deadline.
+wait_file_size() {
+  local file=$1 bytes=$2 seconds=${3:-10}
+  if ! wait_until "$seconds" nd_size_at_least "$file" "$bytes"; then
+    echo "wait_file_size: $file has $(nd_size "$file") bytes after ${seconds}s, expected $bytes" >&2
+    return 1
+  fi
+}
+
+# wait_log NAME REGEX [SECONDS]: waits (default 10 s) for a line matching the
+# extended REGEX in $WORK/NAME.err; returns 1 with a message at the deadline.
+wait_log() {
+  local name=$1 regex=$2 seconds=${3:-10}
+  if ! wait_until "$seconds" grep -Eq -- "$regex" "$WORK/$name.err"; then
+    echo "wait_log: no line matching /$regex/ in $name.err after ${seconds}s" >&2
+    return 1
+  fi
+}
+
+# nd_listen_addr NAME [udp|tcp] [N]: waits up to 10 s for the Nth `listening on
+# PROTO ADDR` line of NAME and prints ADDR; fails the test on timeout.
+nd_listen_addr() {
+  local name=$1 proto=${2:-udp} n=${3:-1} addr
+  local pattern="listening on $proto [^ ]+"
+  nd_nth_listen() {
+    grep -Eo -- "$pattern" "$WORK/$name.err" 2>/dev/null | sed -n "${n}p" | grep -q .
+  }
+  if ! wait_until 10 nd_nth_listen; then
+    echo "---- $name.err ----" >&2
+    cat "$WORK/$name.err" >&2 || true
+    fail "nd_listen_addr: $name did not log listening on $proto (#$n) within 10 s"
+  fi
+  addr=$(grep -Eo -- "$pattern" "$WORK/$name.err" | sed -n "${n}p")
+  echo "${addr##* }"
+}
+
+# nd_port ADDR: prints the port of 1.2.3.4:5 or [::1]:5.
+nd_port() {
+  echo "${1##*:}"
+}
+
+# ---- data ------------------------------------------------------------------------
+
+# nd_random_file FILE BYTES: FILE filled with BYTES random bytes.
+nd_random_file() {
+  head -c "$2" /dev/urandom >"$1"
+}
+
+# nd_is_root: true when running as root (permission checks do not apply).
+nd_is_root() {
+  [[ $(id -u) -eq 0 ]]
+}
