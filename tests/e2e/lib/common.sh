@@ -146,6 +146,14 @@ nd_wait() {
   return "$status"
 }
 
+# nd_expect_exit NAME CODE [SECONDS]: waits (default 10 s) for NAME to exit by
+# itself and fails the test unless its exit status is CODE.
+nd_expect_exit() {
+  local name=$1 code=$2 seconds=${3:-10} status=0
+  nd_wait "$name" "$seconds" || status=$?
+  [[ $status -eq $code ]] || fail "$name exited $status, expected $code"
+}
+
 # nd_stop NAME [SIGNAL]: sends SIGNAL (default TERM), waits up to 5 s for the
 # exit and returns its status; on timeout kills it and returns 124.
 nd_stop() {
