@@ -15,7 +15,7 @@ addr6=$(nd_listen_addr srv udp 2)
 file4="$WORK/logs/app.127.0.0.1_0.log"
 file6="$WORK/logs/app.__1_0.log"
 for pair in "$addr4 -> file $file4" "$addr6 -> file $file6"; do
-  grep -qF -- "udp $pair" "$WORK/srv.err" || fail "server did not log 'udp $pair'"
+  wait_until 5 grep -qF -- "udp $pair" "$WORK/srv.err" || fail "server did not log 'udp $pair'"
 done
 
 nd_random_file "$WORK/in4.bin" 500000
