@@ -53,6 +53,7 @@ assert_same_sha() {
 # ---- work directory and cleanup ---------------------------------------------
 
 ND_CLEANUP=()
+ND_PIDS=() # every pid nd_start started, kept here too in case $WORK is gone
 
 # nd_on_exit CMD...: run CMD (one string, eval'ed) at exit, before $WORK is removed.
 nd_on_exit() {
@@ -61,11 +62,8 @@ nd_on_exit() {
 
 # nd_kill_all: SIGKILL every process started with nd_start that is still there.
 nd_kill_all() {
-  local pidfile pid
-  for pidfile in "$WORK"/*.pid; do
-    [[ -e "$pidfile" ]] || continue
-    pid=$(<"$pidfile")
-    [[ -n "$pid" ]] || continue
+  local pid
+  for pid in "${ND_PIDS[@]}"; do
     # nd_start puts each command in its own session: kill the whole group.
     kill -KILL -- "-$pid" 2>/dev/null || true
     kill -KILL "$pid" 2>/dev/null || true
@@ -75,6 +73,7 @@ nd_kill_all() {
 
 nd_exit_trap() {
   local status=$? cmd
+  trap "" PIPE # a closed stderr (e.g. `| head`) must not stop the cleanup
   set +e
   nd_kill_all
   for cmd in "${ND_CLEANUP[@]}"; do eval "$cmd"; done
@@ -100,7 +99,9 @@ nd_setup() {
   WORK=$(mktemp -d "${TMPDIR:-/tmp}/nd-e2e.XXXXXX")
   export WORK ND
   trap nd_exit_trap EXIT
+  trap 'exit 129' HUP
   trap 'exit 130' INT
+  trap 'exit 141' PIPE
   trap 'exit 143' TERM
 }
 
@@ -115,6 +116,7 @@ nd_start() {
   # setsid does not fork here (we are not a group leader), so $! is CMD itself.
   # The explicit <&0 keeps the caller's stdin instead of bash's /dev/null.
   setsid "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" <&0 &
+  ND_PIDS+=($!)
   echo $! >"$WORK/$name.pid"
 }
 
