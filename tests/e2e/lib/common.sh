@@ -81,6 +81,8 @@ nd_exit_trap() {
     local err
     for err in "$WORK"/*.err; do
       [[ -s "$err" ]] || continue
+      # Processes that ended with 0 are not what went wrong: keep the output short.
+      [[ "$(cat "${err%.err}.rc" 2>/dev/null)" != 0 ]] || continue
       echo "---- last lines of $(basename "$err") ----" >&2
       tail -n 15 "$err" >&2
     done
