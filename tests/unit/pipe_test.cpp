@@ -1,0 +1,196 @@
+#include "stage/pipe.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "net/error.h"
+#include "stage/file_sink.h"
+#include "stage/file_source.h"
+#include "stage/udp_sink.h"
+#include "stage/udp_source.h"
+#include "testing.h"
+
+using namespace netdisp;
+using namespace netdisp::stage;
+
+namespace {
+
+// Hands out the given datagrams, `per_batch` at a time, then ends.
+class ListSource final : public Source {
+ public:
+  ListSource(std::vector<std::string> datagrams, std::size_t per_batch)
+      : datagrams_(std::move(datagrams)), per_batch_(per_batch) {}
+  ReadStatus read(Batch& batch) override {
+    if (next_ == datagrams_.size()) return ReadStatus::kEnd;
+    views_.clear();
+    std::size_t bytes = 0;
+    for (; next_ < datagrams_.size() && views_.size() < per_batch_; ++next_) {
+      views_.push_back({datagrams_[next_].data(), datagrams_[next_].size()});
+      bytes += datagrams_[next_].size();
+    }
+    batch = Batch{views_, bytes};
+    return ReadStatus::kData;
+  }
+  int poll_fd() const override { return -1; }
+  std::string stats() const override { return "list"; }
+
+ private:
+  std::vector<std::string> datagrams_;
+  std::size_t per_batch_;
+  std::size_t next_ = 0;
+  std::vector<iovec> views_;
+};
+
+// Records every datagram; gives up (returns false) after `limit` batches.
+class RecordingSink final : public Sink {
+ public:
+  explicit RecordingSink(std::vector<std::string>& out, std::size_t limit = SIZE_MAX) : out_(out), limit_(limit) {}
+  bool write(const Batch& batch) override {
+    for (const iovec& d : batch.datagrams) out_.emplace_back(static_cast<const char*>(d.iov_base), d.iov_len);
+    return ++batches_ < limit_;
+  }
+  void flush() override { flushed = true; }
+  std::string stats() const override { return "recording"; }
+  bool flushed = false;
+
+ private:
+  std::vector<std::string>& out_;
+  std::size_t limit_;
+  std::size_t batches_ = 0;
+};
+
+std::vector<std::string> numbered(int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back("datagram " + std::to_string(i) + (i % 3 ? "" : std::string(i, 'x')));
+  return out;
+}
+
+std::string temp_path(const char* name) {
+  return "/tmp/netdisp_unit_" + std::to_string(::getpid()) + "_" + name;
+}
+
+}  // namespace
+
+TEST_CASE("a pipe hands every batch to every sink, in order, and flushes at the end", "[pipe]") {
+  auto input = numbered(100);
+  std::vector<std::string> a, b;
+  std::vector<std::unique_ptr<Sink>> sinks;
+  sinks.push_back(std::make_unique<RecordingSink>(a));
+  sinks.push_back(std::make_unique<RecordingSink>(b));
+  auto* first = static_cast<RecordingSink*>(sinks[0].get());
+  Pipe pipe(std::make_unique<ListSource>(input, 7), std::move(sinks));
+  Control control;
+  pipe.run(control);
+  CHECK(a == input);
+  CHECK(b == input);
+  CHECK(first->flushed);
+}
+
+TEST_CASE("a sink whose peer is gone stops receiving, the others go on", "[pipe]") {
+  auto input = numbered(50);
+  std::vector<std::string> quitter, stayer;
+  std::vector<std::unique_ptr<Sink>> sinks;
+  sinks.push_back(std::make_unique<RecordingSink>(quitter, 2));
+  sinks.push_back(std::make_unique<RecordingSink>(stayer));
+  Pipe pipe(std::make_unique<ListSource>(input, 10), std::move(sinks));
+  Control control;
+  pipe.run(control);
+  CHECK(quitter.size() == 20);
+  CHECK(stayer == input);
+}
+
+TEST_CASE("a stop request ends a pipe blocked on an idle socket", "[pipe]") {
+  auto listener = net::open_udp_listener(net::parse_address("127.0.0.1:0", net::PortRule::kZeroAllowed), {});
+  std::vector<std::string> got;
+  std::vector<std::unique_ptr<Sink>> sinks;
+  sinks.push_back(std::make_unique<RecordingSink>(got));
+  Pipe pipe(std::make_unique<UdpSource>(std::move(listener), net::AccessList()), std::move(sinks));
+  Control control;
+  std::thread runner([&] { pipe.run(control); });
+  control.request_stop();
+  runner.join();  // would hang if the stop were not noticed
+  CHECK(got.empty());
+}
+
+TEST_CASE("datagrams sent by a UdpSink arrive whole and in order at a UdpSource", "[pipe]") {
+  auto listener = net::open_udp_listener(net::parse_address("127.0.0.1:0", net::PortRule::kZeroAllowed), {});
+  net::Address bound = listener.bound;
+  UdpSource source(std::move(listener), net::AccessList());
+  UdpSink sink({bound}, {});
+  std::vector<std::string> input{"", "one", std::string(65507, 'z'), "three"};
+  std::vector<iovec> views;
+  for (auto& d : input) views.push_back({d.data(), d.size()});
+  REQUIRE(sink.write(Batch{views, 0}));
+
+  std::vector<std::string> got;
+  for (int tries = 0; got.size() < input.size() && tries < 100; ++tries) {
+    Batch batch;
+    if (source.read(batch) == ReadStatus::kWouldBlock) {
+      pollfd ready{source.poll_fd(), POLLIN, 0};
+      ::poll(&ready, 1, 100);  // deadline: 100 tries of at most 100 ms
+      continue;
+    }
+    for (const iovec& d : batch.datagrams) got.emplace_back(static_cast<const char*>(d.iov_base), d.iov_len);
+  }
+  CHECK(got == input);
+  CHECK(source.stats().find("received 4 datagrams") != std::string::npos);
+}
+
+TEST_CASE("a FileSource slices its input into datagrams of at most --datagram-size", "[pipe]") {
+  std::string path = temp_path("source");
+  std::string content(10000, 'a');
+  for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>('a' + i % 26);
+  std::ofstream(path) << content;
+  FileSource source(path, 4096);
+  Batch batch;
+  REQUIRE(source.read(batch) == ReadStatus::kData);
+  REQUIRE(batch.datagrams.size() == 3);
+  CHECK(batch.datagrams[0].iov_len == 4096);
+  CHECK(batch.datagrams[2].iov_len == 10000 - 2 * 4096);
+  CHECK(batch.bytes == 10000);
+  CHECK(source.read(batch) == ReadStatus::kEnd);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("a FileSource refuses a directory and a missing file, naming the path", "[pipe]") {
+  CHECK_THROWS_WITH(FileSource("/tmp", 100), "open --path /tmp: Is a directory");
+  CHECK_THROWS_AS(FileSource("/nonexistent/file", 100), net::Error);
+}
+
+TEST_CASE("a FileSink appends, never truncates, and reopens after SIGHUP", "[pipe]") {
+  std::string path = temp_path("sink");
+  std::string moved = path + ".1";
+  std::ofstream(path) << "old|";
+  Control control;
+  FileSink sink(path, control, false);
+  std::string a = "first|", b = "second";
+  iovec one{a.data(), a.size()}, two{b.data(), b.size()};
+  sink.write(Batch{std::span<const iovec>(&one, 1), a.size()});
+  std::rename(path.c_str(), moved.c_str());
+  control.request_reopen();
+  sink.write(Batch{std::span<const iovec>(&two, 1), b.size()});
+  std::stringstream before, after;
+  before << std::ifstream(moved).rdbuf();
+  after << std::ifstream(path).rdbuf();
+  CHECK(before.str() == "old|first|");
+  CHECK(after.str() == "second");
+  std::remove(path.c_str());
+  std::remove(moved.c_str());
+}
+
+TEST_CASE("a FileSink on a full disk counts the loss and keeps going", "[pipe]") {
+  Control control;
+  FileSink sink("/dev/full", control, false);
+  std::string data = "lost";
+  iovec view{data.data(), data.size()};
+  CHECK(sink.write(Batch{std::span<const iovec>(&view, 1), data.size()}));
+  CHECK(sink.stats().find("4 bytes lost to 1 write errors") != std::string::npos);
+  FileSink strict("/dev/full", control, true);
+  CHECK_THROWS_AS(strict.write(Batch{std::span<const iovec>(&view, 1), data.size()}), net::Error);
+}
