@@ -21,7 +21,7 @@ using namespace netdisp;
 struct Mode {
   std::string_view name;
   std::string_view summary;
-  int (*main)(int, char**);
+  int (*main)(int, char**, modes::Run);
 };
 
 constexpr std::array kModes = {
@@ -60,7 +60,7 @@ int run_mode(const Mode& mode, int argc, char** argv) {
   argv[0] = program.data();
   set_up_logging(program);
   try {
-    return mode.main(argc, argv);
+    return mode.main(argc, argv, modes::Run::kForReal);
   } catch (const net::UsageError& e) {
     std::fprintf(stderr, "%s: %s\n", program.c_str(), e.what());
     return kUsage;

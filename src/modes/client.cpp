@@ -53,7 +53,7 @@ std::size_t datagram_size(const cxxopts::ParseResult& args, const std::vector<ne
 
 }  // namespace
 
-int client_main(int argc, char** argv) {
+int client_main(int argc, char** argv, Run run) {
   cxxopts::Options options = client_options(argv[0]);
   cxxopts::ParseResult args;
   if (!parse(options, argc, argv, args)) return 0;
@@ -64,6 +64,8 @@ int client_main(int argc, char** argv) {
   std::size_t size = datagram_size(args, servers);
   double rate = args.count("rate") ? parse_rate(args["rate"].as<std::string>()) : 0;
   net::SocketOptions sockets = socket_options(args);
+
+  if (run == Run::kCheckOnly) return 0;
 
   // Open the input and the sending sockets; failures here exit 1 with the reason.
   auto source = std::make_unique<stage::FileSource>(path, size);

@@ -35,7 +35,7 @@ cxxopts::Options proxy_options(const std::string& program) {
 
 }  // namespace
 
-int proxy_main(int argc, char** argv) {
+int proxy_main(int argc, char** argv, Run run) {
   cxxopts::Options options = proxy_options(argv[0]);
   cxxopts::ParseResult args;
   if (!parse(options, argc, argv, args)) return 0;
@@ -47,6 +47,8 @@ int proxy_main(int argc, char** argv) {
   net::SocketOptions sockets = socket_options(args);
   net::AccessList allow = access_list(args);
   bool tee = args.count("tee") > 0;
+
+  if (run == Run::kCheckOnly) return 0;
 
   // Each listen thread gets its own sending sockets: threads share nothing.
   std::vector<std::unique_ptr<stage::Pipe>> pipes;

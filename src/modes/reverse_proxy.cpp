@@ -83,7 +83,7 @@ std::unique_ptr<stage::Pipe> subscriber_pipe(const ClientSettings& settings, net
 
 }  // namespace
 
-int reverse_proxy_main(int argc, char** argv) {
+int reverse_proxy_main(int argc, char** argv, Run run) {
   cxxopts::Options options = reverse_proxy_options(argv[0]);
   cxxopts::ParseResult args;
   if (!parse(options, argc, argv, args)) return 0;
@@ -102,6 +102,8 @@ int reverse_proxy_main(int argc, char** argv) {
   std::size_t max_clients = value_or<std::size_t>(args, "max-clients", 256);
   net::AccessList allow = access_list(args);
   bool tee = args.count("tee") > 0;
+
+  if (run == Run::kCheckOnly) return 0;
 
   // Upstream: each --udp_listen_addr feeds the group. With --tee and no
   // upstream of our own, a member of the group copies the channel to stdout.

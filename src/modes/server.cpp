@@ -40,7 +40,7 @@ cxxopts::Options server_options(const std::string& program) {
 
 }  // namespace
 
-int server_main(int argc, char** argv) {
+int server_main(int argc, char** argv, Run run) {
   cxxopts::Options options = server_options(argv[0]);
   cxxopts::ParseResult args;
   if (!parse(options, argc, argv, args)) return 0;
@@ -53,6 +53,8 @@ int server_main(int argc, char** argv) {
   net::AccessList allow = access_list(args);
   bool tee = args.count("tee") > 0;
   bool exit_on_write_error = args.count("exit-on-write-error") > 0;
+
+  if (run == Run::kCheckOnly) return 0;
 
   // Bind every socket and open every file first, so a failure exits before any data is taken.
   stage::Control control;
