@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# The bad input table: every row is a command line that must end with its exact
+# exit code (2 usage error, 1 runtime failure, 0 fine) and, for errors, exactly
+# one line on stderr naming the problem; never a crash (exit >= 128), an abort,
+# a sanitizer report or a hang. All rows run; the failures are listed at the end.
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+nd_setup
+
+failures=()
+rows=0
+big=$(head -c 100000 /dev/zero | tr '\0' a)    # a 100 KB argument
+bigdigits=$(head -c 100000 /dev/zero | tr '\0' 1)
+bad_utf8=$'\xff\xfe\xc3\x28'                  # not UTF-8
+
+# run_row CMD...: runs CMD (stdin /dev/null, 10 s at most); sets rc.
+run_row() {
+  rc=0
+  timeout 10 "$@" </dev/null >"$WORK/row.stdout" 2>"$WORK/row.stderr" || rc=$?
+  rows=$((rows + 1))
+}
+
+# show_cmd CMD...: sets cmdline, CMD with $ND/ left out and long arguments cut.
+show_cmd() {
+  local arg
+  cmdline=
+  for arg in "$@"; do
+    arg=${arg#"$ND/"}
+    ((${#arg} <= 40)) || arg="${arg:0:16}...(${#arg} bytes)"
+    cmdline+="${cmdline:+ }$arg"
+  done
+}
+
+# row_failed WHAT: records a failure with the command and its stderr.
+row_failed() {
+  failures+=("$cmdline: $1 [stderr: $(head -c 200 "$WORK/row.stderr" | tr '\n' '|')]")
+}
+
+# check_common: what no row may ever do.
+check_common() {
+  if ((rc == 124)); then row_failed "still running after 10 s"; return 1; fi
+  if ((rc >= 128)); then row_failed "crashed with exit $rc (signal $((rc - 128)))"; return 1; fi
+  if grep -Eq 'AddressSanitizer|runtime error:|terminate called|Aborted|core dumped' "$WORK/row.stderr"; then
+    row_failed "sanitizer report or abort"
+    return 1
+  fi
+}
+
+# row CODE PHRASE CMD...: CMD exits CODE with one stderr line matching PHRASE
+# (an extended regex, case-insensitive) and nothing on stdout.
+row() {
+  local code=$1 phrase=$2
+  shift 2
+  show_cmd "$@"
+  run_row "$@"
+  check_common || return 0
+  [[ $rc == "$code" ]] || row_failed "exit $rc, expected $code"
+  local lines
+  lines=$(wc -l <"$WORK/row.stderr")
+  [[ $lines -eq 1 ]] || row_failed "$lines lines on stderr, expected one"
+  grep -Eiq -- "$phrase" "$WORK/row.stderr" || row_failed "stderr does not mention /$phrase/"
+  [[ ! -s "$WORK/row.stdout" ]] || row_failed "wrote to stdout"
+}
+
+# row_ok CMD...: CMD is fine and exits 0 (the rows around the bad ones).
+row_ok() {
+  show_cmd "$@"
+  run_row "$@"
+  check_common || return 0
+  [[ $rc == 0 ]] || row_failed "exit $rc, expected 0"
+}
+
+C=("$ND/ndclient" --path /dev/null)
+S=("$ND/ndserver" --path "$WORK/s.log")
+
+# ---- malformed addresses (client destination and server listen) ----
+row 2 "missing port" "${C[@]}" --server_addr 127.0.0.1
+row 2 "missing port" "${C[@]}" --server_addr host:
+row 2 "empty host" "${C[@]}" --server_addr :9000
+row 2 "without '\]'" "${C[@]}" --server_addr '[::1'
+row 2 "without '\['" "${C[@]}" --server_addr '::1]:90'
+row 2 "missing port" "${C[@]}" --server_addr '[::1]9000'
+row 2 "missing port" "${C[@]}" --server_addr '[::1]:'
+row 2 "brackets" "${C[@]}" --server_addr '::1:9000'
+row 2 "not an IPv6 address" "${C[@]}" --server_addr '[1.2.3.4]:90'
+row 2 "interface 'nosuchif'" "${C[@]}" --server_addr '[fe80::1%nosuchif]:90'
+row 2 "empty" "${C[@]}" --server_addr ''
+row 2 "missing port" "${S[@]}" --listen_addr 127.0.0.1
+row 2 "brackets" "${S[@]}" --listen_addr '::1:9000'
+row 2 "without '\]'" "${S[@]}" --listen_addr '[::1'
+# ---- ports ----
+row 2 "port 0" "${C[@]}" --server_addr 127.0.0.1:0
+row 2 "65536" "${C[@]}" --server_addr 127.0.0.1:65536
+row 2 "'-1'" "${C[@]}" --server_addr 127.0.0.1:-1
+row 2 "'abc'" "${C[@]}" --server_addr 127.0.0.1:abc
+row 2 "65536" "${S[@]}" --listen_addr 127.0.0.1:65536
+row 2 "port 0" "$ND/ndproxy" --listen_addr 127.0.0.1:0 --downstream_addr '[::1]:0'
+# ---- names that do not resolve: a runtime failure, not a usage error ----
+row 1 "resolve.*no-such-host.invalid" "${C[@]}" --server_addr no-such-host.invalid:9
+row 1 "resolve.*no-such-host.invalid" "${S[@]}" --listen_addr no-such-host.invalid:9
+# ---- sizes and numbers ----
+row 2 "datagram-size" "${C[@]}" --server_addr 127.0.0.1:9 --datagram-size 0
+row 2 "datagram-size.*limit" "${C[@]}" --server_addr 127.0.0.1:9 --datagram-size 70000
+row 2 "abc" "${C[@]}" --server_addr 127.0.0.1:9 --datagram-size abc
+row 2 "rate" "${C[@]}" --server_addr 127.0.0.1:9 --rate 0
+row 2 "rate" "${C[@]}" --server_addr 127.0.0.1:9 --rate fast
+row 2 "allow" "${S[@]}" --listen_addr 127.0.0.1:0 --allow 300.1.1.1/8
+row 2 "allow" "${S[@]}" --listen_addr 127.0.0.1:0 --allow 10.0.0.0/33
+row 2 "multicast-ttl" "${C[@]}" --server_addr 127.0.0.1:9 --multicast-ttl 300
+row 2 "multicast-loop" "${C[@]}" --server_addr 127.0.0.1:9 --multicast-loop maybe
+# ---- required, unknown, foreign and extra arguments ----
+row 2 "--path.*required" "$ND/ndclient" --server_addr 127.0.0.1:9
+row 2 "server.addr.*required" "$ND/ndclient" --path /dev/null
+row 2 "--path.*required" "$ND/ndserver" --listen_addr 127.0.0.1:0
+row 2 "listen.addr.*required" "$ND/ndserver" --path "$WORK/s.log"
+row 2 "downstream.addr.*required" "$ND/ndproxy" --listen_addr 127.0.0.1:0
+row 2 "multicast.addr.*required" "$ND/ndreverse-proxy" --tcp_listen_addr 127.0.0.1:0
+row 2 "bogus" "${C[@]}" --server_addr 127.0.0.1:9 --bogus
+row 2 "downstream_addr" "${C[@]}" --server_addr 127.0.0.1:9 --downstream_addr x
+row 2 "server_addr" "${S[@]}" --listen_addr 127.0.0.1:0 --server_addr 127.0.0.1:9
+row 2 "extra" "${C[@]}" --server_addr 127.0.0.1:9 extra
+row 2 "path" "$ND/ndclient" --path
+row 2 "not a multicast" "$ND/ndreverse-proxy" --tcp_listen_addr 127.0.0.1:0 --multicast_addr 127.0.0.1:9
+row 2 "not a multicast" "$ND/ndreverse-proxy" --tcp_listen_addr 127.0.0.1:0 --multicast_addr '[::1]:9'
+# ---- files ----
+row 1 "/nonexistent.*No such file" "$ND/ndclient" --path "$WORK/nonexistent" --server_addr 127.0.0.1:9
+row 1 "Is a directory" "$ND/ndclient" --path "$WORK" --server_addr 127.0.0.1:9
+row 1 "no-such-dir.*No such file" "$ND/ndserver" --path "$WORK/no-such-dir/s.log" --listen_addr 127.0.0.1:0
+row 1 "Is a directory" "$ND/ndserver" --path "$WORK" --listen_addr 127.0.0.1:0
+head -c 10 /dev/urandom >"$WORK/secret"
+chmod 000 "$WORK/secret"
+mkdir "$WORK/ro"
+chmod 555 "$WORK/ro"
+if nd_is_root; then
+  echo "note: root reads a chmod 000 file anyway: the unreadable --path row is skipped" >&2
+  # Root ignores permissions but not a read-only mount: use one in a private
+  # mount namespace when that can be made.
+  if unshare -m -- sh -c 'mount -o bind,ro "$1" "$1"' _ "$WORK/ro" 2>/dev/null; then
+    row 1 "ro/s.log.*Read-only file system" unshare -m -- sh -c 'mount -o bind,ro "$1" "$1" && exec "$2" --path "$1/s.log" --listen_addr 127.0.0.1:0' _ "$WORK/ro" "$ND/ndserver"
+  else
+    echo "note: no private mount namespace here: the read-only log directory row is skipped" >&2
+  fi
+else
+  row 1 "secret.*Permission denied" "$ND/ndclient" --path "$WORK/secret" --server_addr 127.0.0.1:9
+  row 1 "ro/s.log.*Permission denied" "$ND/ndserver" --path "$WORK/ro/s.log" --listen_addr 127.0.0.1:0
+fi
+chmod 755 "$WORK/ro"
+
+# ---- sockets: a port in use, the same address twice, an address not ours ----
+nd_start holder "$ND/ndserver" --path "$WORK/holder.log" --listen_addr 127.0.0.1:0
+held=$(nd_listen_addr holder udp)
+row 1 "bind.*$held.*Address already in use" "${S[@]}" --listen_addr "$held"
+row 1 "bind.*Address already in use" "$ND/ndproxy" --listen_addr "$held" --downstream_addr 127.0.0.1:9
+row 2 "twice" "${S[@]}" --listen_addr "$held" --listen_addr "$held"
+row 1 "bind.*192.0.2.1.*Cannot assign" "${S[@]}" --listen_addr 192.0.2.1:9
+nd_stop holder || fail "holder server exited $? on SIGTERM"
+
+# ---- the multi-call binary ----
+# row_unknown_mode SHOWN ARG: netdisp ARG exits 2 naming the mode, then lists the modes.
+row_unknown_mode() {
+  cmdline="netdisp $1"
+  run_row "$ND/netdisp" "$2"
+  check_common || return 0
+  [[ $rc == 2 ]] || row_failed "exit $rc, expected 2"
+  head -n 1 "$WORK/row.stderr" | grep -q "unknown mode" || row_failed "first line does not say unknown mode"
+  local mode
+  for mode in client proxy reverse-proxy server; do
+    grep -q "^ *$mode " "$WORK/row.stderr" || row_failed "mode list lacks $mode"
+  done
+  [[ ! -s "$WORK/row.stdout" ]] || row_failed "wrote to stdout"
+}
+row_unknown_mode no-such-mode no-such-mode
+row_unknown_mode "<100 KB mode name>" "$big"
+row_unknown_mode "<non-UTF-8 mode name>" "$bad_utf8"
+for args in "" --help -h; do
+  # shellcheck disable=SC2086 # "" means no argument at all
+  run_row "$ND/netdisp" $args
+  show_cmd netdisp $args
+  check_common || continue
+  [[ $rc == 0 ]] || row_failed "exit $rc, expected 0"
+  for mode in client proxy reverse-proxy server; do
+    grep -q "^ *$mode " "$WORK/row.stdout" || row_failed "stdout does not list mode $mode"
+  done
+done
+run_row "$ND/netdisp" --version
+cmdline="netdisp --version"
+if check_common; then
+  [[ $rc == 0 ]] || row_failed "exit $rc, expected 0"
+  grep -Eq '[0-9]+\.[0-9]+' "$WORK/row.stdout" || row_failed "no version number on stdout"
+fi
+row_ok "$ND/netdisp" client --help
+row_ok "$ND/ndserver" --help
+
+# ---- '--' ends the options ----
+row_ok "${C[@]}" --server_addr 127.0.0.1:9 --
+row 2 "unexpected argument '--path'" "$ND/ndclient" -- --path /dev/null --server_addr 127.0.0.1:9
+row 2 "extra" "${C[@]}" --server_addr 127.0.0.1:9 -- extra
+row_unknown_mode "-- client" --
+
+# ---- huge and non-UTF-8 arguments: a clear error, never a crash ----
+row 1 "resolve" "${C[@]}" --server_addr "$big:9"
+row 2 "port" "${C[@]}" --server_addr "127.0.0.1:$big"
+row 2 "address" "${C[@]}" --server_addr "[$big]:9"
+row 1 "File name too long" "$ND/ndclient" --path "$big" --server_addr 127.0.0.1:9
+row 2 "does not exist|unknown|option" "${C[@]}" --server_addr 127.0.0.1:9 "--$big"
+row 2 "syntax|unknown|option|argument" "${C[@]}" --server_addr 127.0.0.1:9 "-$big"
+row 2 "datagram-size|parse" "${C[@]}" --server_addr 127.0.0.1:9 --datagram-size "$bigdigits"
+row 2 "path|does not exist|syntax" "$ND/ndclient" "--path=/dev/null$big" --server_addr 127.0.0.1:9
+row 2 "allow" "${S[@]}" --listen_addr 127.0.0.1:0 --allow "$big"
+row 2 "unexpected argument" "${C[@]}" --server_addr 127.0.0.1:9 "$big"
+row 1 "resolve" "${C[@]}" --server_addr "$bad_utf8:9"
+row 1 "No such file" "$ND/ndclient" --path "$WORK/$bad_utf8" --server_addr 127.0.0.1:9
+row 2 "syntax|does not exist|option" "${C[@]}" --server_addr 127.0.0.1:9 "--$bad_utf8"
+row 2 "port" "${C[@]}" --server_addr "127.0.0.1:$bad_utf8"
+
+echo "bad_input: $rows rows, ${#failures[@]} failed" >&2
+if ((${#failures[@]} > 0)); then
+  printf '  %s\n' "${failures[@]}" >&2
+  fail "${#failures[@]} of $rows bad-input rows misbehaved"
+fi
