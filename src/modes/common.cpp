@@ -12,6 +12,11 @@
 #include "stage/pipe.h"
 
 namespace netdisp::modes {
+namespace {
+
+constexpr std::size_t kMaxArgument = 4096;  // PATH_MAX
+
+}  // namespace
 
 cxxopts::Options make_options(const std::string& program, const std::string& help) {
   cxxopts::Options options(program, help);
@@ -47,6 +52,14 @@ void add_multicast_options(cxxopts::Options& options) {
 }
 
 bool parse(cxxopts::Options& options, int argc, char** argv, cxxopts::ParseResult& result) {
+  // cxxopts matches every argument with std::regex, whose recursion overflows
+  // the stack on arguments of some 20 KB; no path or address is that long.
+  for (int i = 1; i < argc; ++i) {
+    std::size_t length = std::strlen(argv[i]);
+    if (length > kMaxArgument)
+      throw net::UsageError("argument " + std::to_string(i) + " is " + std::to_string(length) +
+                            " bytes long; the limit is " + std::to_string(kMaxArgument));
+  }
   try {
     result = options.parse(argc, argv);
   } catch (const cxxopts::exceptions::exception& e) {

@@ -7,6 +7,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "net/error.h"
@@ -98,7 +99,15 @@ int Supervisor::run(const Stats& stats) {
 
 void Supervisor::print(const Stats& stats, const char* title) {
   spdlog::info("{}:", title);
-  for (const std::string& line : stats()) spdlog::info("{}", line);
+  // One log line per counter line, so every line carries the log prefix.
+  for (const std::string& text : stats()) {
+    std::size_t start = 0;
+    while (start <= text.size()) {
+      std::size_t end = std::min(text.find('\n', start), text.size());
+      spdlog::info("{}", text.substr(start, end - start));
+      start = end + 1;
+    }
+  }
 }
 
 }  // namespace netdisp::modes

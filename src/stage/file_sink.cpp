@@ -23,7 +23,8 @@ FileSink::FileSink(std::string path, const Control& control, bool exit_on_write_
 void FileSink::reopen(const char* why) {
   try {
     fd_ = open_for_append(path_);
-    spdlog::info("file {}: reopened ({})", path_, why);
+    // A retry after a write error is already covered by the error's own line.
+    if (!failing_) spdlog::info("file {}: reopened ({})", path_, why);
   } catch (const net::Error& e) {
     // Keep the old fd: writing to a moved-away file beats losing the data.
     spdlog::error("{} ({}); still writing to the file opened before", e.what(), why);
