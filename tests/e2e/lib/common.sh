@@ -54,6 +54,7 @@ assert_same_sha() {
 
 ND_CLEANUP=()
 ND_PIDS=() # every pid nd_start started, kept here too in case $WORK is gone
+declare -A ND_REAPED=() # pids already waited for: never signal them (reuse)
 
 # nd_on_exit CMD...: run CMD (one string, eval'ed) at exit, before $WORK is removed.
 nd_on_exit() {
@@ -64,6 +65,7 @@ nd_on_exit() {
 nd_kill_all() {
   local pid
   for pid in "${ND_PIDS[@]}"; do
+    [[ -z "${ND_REAPED[$pid]:-}" ]] || continue
     # nd_start puts each command in its own session: kill the whole group.
     kill -KILL -- "-$pid" 2>/dev/null || true
     kill -KILL "$pid" 2>/dev/null || true
@@ -130,9 +132,12 @@ nd_pid() {
 
 # nd_running NAME: true while NAME has not exited (a zombie counts as exited).
 nd_running() {
-  local pid state
+  local pid stat state
   pid=$(nd_pid "$1")
-  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [[ -z "${ND_REAPED[$pid]:-}" ]] || return 1
+  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+  state=${stat##*) } # the state follows "(comm) ", and comm may hold spaces
+  state=${state%% *}
   [[ -n "$state" && "$state" != Z && "$state" != X ]]
 }
 
@@ -146,6 +151,7 @@ nd_wait() {
     return 124
   fi
   wait "$pid" || status=$?
+  ND_REAPED[$pid]=1
   echo "$status" >"$WORK/$name.rc"
   return "$status"
 }
@@ -170,6 +176,7 @@ nd_stop() {
     echo "nd_stop: $name ignored SIG$signal for 5 s, killing it" >&2
     kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+    ND_REAPED[$pid]=1
     echo 124 >"$WORK/$name.rc"
   fi
   return "$status"
