@@ -1,6 +1,7 @@
 #include "net/udp_socket.h"
 
 #include <arpa/inet.h>
+#include <linux/sock_diag.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -135,6 +136,13 @@ UniqueFd open_udp_sender(const Address& destination, const SocketOptions& option
   apply_common(fd.get(), options, where);
   if (destination.is_multicast()) apply_multicast_send(fd.get(), destination, options.multicast);
   return fd;
+}
+
+std::uint32_t socket_drops(int fd) {
+  std::uint32_t info[SK_MEMINFO_VARS] = {};
+  socklen_t size = sizeof info;
+  if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, info, &size) != 0 || size <= SK_MEMINFO_DROPS * sizeof info[0]) return 0;
+  return info[SK_MEMINFO_DROPS];
 }
 
 int connect_udp_sender(int fd, const Address& destination) {

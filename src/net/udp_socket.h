@@ -2,6 +2,7 @@
 // UDP sockets for listening (unicast, multicast join, broadcast) and for
 // sending to one destination. Setup failures throw Error/UsageError with the
 // address in the message.
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -55,5 +56,10 @@ int connect_udp_sender(int fd, const Address& destination);
 BufferGrant set_buffer_size(int fd, int optname, int bytes);
 
 Address local_address(int fd);
+
+// Datagrams the kernel dropped for this socket so far (full receive buffer),
+// read with SO_MEMINFO: exact at any moment, unlike SO_RXQ_OVFL, which is
+// only learnt from the next datagram that does arrive. 0 when unknown.
+std::uint32_t socket_drops(int fd);
 
 }  // namespace netdisp::net

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -68,8 +69,9 @@ ReadStatus UdpSource::read(Batch& batch) {
 }
 
 std::string UdpSource::stats() const {
+  std::uint64_t dropped = std::max<std::uint64_t>(get(kernel_drops_), net::socket_drops(fd_.get()));
   return fmt::format("udp {}: received {} datagrams, {} bytes; {} dropped by the kernel; {} refused by --allow",
-                     bound_.to_string(), get(datagrams_), get(bytes_), get(kernel_drops_), get(refused_));
+                     bound_.to_string(), get(datagrams_), get(bytes_), dropped, get(refused_));
 }
 
 }  // namespace netdisp::stage
