@@ -1,0 +1,387 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2015  # `[[ x ]] && echo - || awk ...`: echo cannot fail
+# scripts/bench's report: docs/benchmarks.md from the trial records in $RES, and
+# the goodput plot. Sourced by scripts/bench after the measurements.
+
+# s FILTER... -- FIELD: "median min max count" of FIELD over the matching trials.
+s() { vals "$@" | stats; }
+med() { field 1 "$(s "$@")"; }
+
+# Formatters for med_range.
+fmt_gbit() { gbit "$1"; }
+fmt_pct() { [[ $1 == - ]] && echo - || awk -v v="$1" 'BEGIN { printf(v == 0 ? "0" : v < 0.01 ? "%.4f" : "%.2f", v) }'; }
+fmt_kps() { [[ $1 == - ]] && echo - || awk -v v="$1" 'BEGIN { printf "%.0fk", v / 1000 }'; }
+fmt_int() { [[ $1 == - ]] && echo - || printf '%.0f' "$1"; }
+fmt_mib() { [[ $1 == - ]] && echo - || awk -v v="$1" 'BEGIN { printf "%.1f", v / 1048576 }'; }
+
+# zero_runs FILTER... -- FIELD: "k/n" = trials whose FIELD is 0, out of all matching.
+zero_runs() {
+  vals "$@" | awk '{ n++; if ($1 + 0 == 0) z++ } END { printf "%d/%d", z, n }'
+}
+
+verdict() { if "$@"; then echo "met"; else echo "**MISSED**"; fi; }
+
+# rate_verdict REACHED ZERO_RUNS: a loss target at a paced rate the sender may not have reached.
+rate_verdict() {
+  if ! all_zero "$2"; then echo "**MISSED**"
+  elif (($1)); then echo "met"
+  else echo "not verified: the sender fell short of the rate (no loss at the rate it reached)"; fi
+}
+all_zero() { [[ ${1%/*} == "${1#*/}" && ${1#*/} != 0 ]]; }
+
+tool_label() {
+  case $1 in
+    netdisp) echo "netdisp" ;;
+    socat) echo "socat (defaults)" ;;
+    socat-rcvbuf) echo "socat so-rcvbuf=64M" ;;
+    iperf3) echo "iperf3 (discards data)" ;;
+    *) echo "$1" ;;
+  esac
+}
+
+report_header() {
+  local commit dirty=""
+  local elapsed load_before load_after
+  elapsed=$(vals sec=meta -- elapsed)
+  load_before=$(vals sec=meta -- load_before)
+  load_after=$(vals sec=meta -- load_after)
+  commit=$(vals sec=meta -- commit)
+  [[ $(vals sec=meta -- src_changed) == 0 ]] || dirty=" (with uncommitted changes in src/ or meson.build)"
+  cat <<EOF
+# netdisp benchmarks
+
+Written by \`scripts/bench${ARGS[*]:+ ${ARGS[*]}}\` on $(vals sec=meta -- date), in $((elapsed / 60)) min $((elapsed % 60)) s.
+Rerun it to refresh this page (root; about 25 minutes; \`--quick\` for a smoke run).
+Every trial's raw record is at the end of this page.
+
+| | |
+|---|---|
+| machine | $(nproc) cores ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, shared with other work |
+| system | Debian $(cat /etc/debian_version 2>/dev/null || echo ?), kernel $(uname -r) |
+| load average (1/5/15 min) | before: ${load_before//,/ }; after: ${load_after//,/ } |
+| netdisp | commit $commit$dirty, \`meson setup -Dbuildtype=release\` (the project's default -Os), gcc $(gcc -dumpversion) |
+| peers | $(socat -V | awk '/socat version/ { print "socat " $3 }'), $(iperf3 --version | awk 'NR == 1 { print "iperf3 " $2 }') |
+| network | loopback of a private network namespace (\`unshare -n\`); multicast over the tests' veth pair |
+| files | input: random bytes from /dev/urandom; every receiver writes to \`$DIR\` ($(stat -f -c %T "$DIR")), the same for every tool |
+| paced sender | \`ndbench send\` (scripts/bench-lib/ndbench.c), the same for every receiver: sendmmsg of UDP GSO messages (the kernel cuts each into datagrams of the given size before any receiver sees them) on a connected socket; the next batch leaves when it is due; timer slack 1 ns |
+| runs | $RUNS per tool and case, tools alternating run by run; figures are median (min-max) |
+
+EOF
+}
+
+# ---- targets ----------------------------------------------------------------
+
+report_targets() {
+  echo "## Targets (issue 4)"
+  echo
+  echo "| target | result | measured |"
+  echo "|---|---|---|"
+  local zr sr nd so ip r
+  if section_on 4; then
+    zr=$(zero_runs sec=ingest kind=fixed tool=netdisp size=8192 rate=8000000000 -- loss_bytes)
+    sr=$(med sec=ingest kind=fixed tool=netdisp size=8192 rate=8000000000 -- send_rate)
+    local reached=1
+    ge "$sr" 7600000000 || reached=0
+    echo "| server ingest, 8192 B paced at 8 Gbit/s, $INGEST_MIB MiB: 0 bytes lost in every run" \
+      "| $(rate_verdict "$reached" "$zr")" \
+      "| $zr runs lossless; the sender reached $(gbit "$sr") Gbit/s (median); highest lossless paced rate" \
+      "$(best_text netdisp 8192) vs socat $(best_text socat 8192) (socat so-rcvbuf=64M: $(best_text socat-rcvbuf 8192)) |"
+    zr=$(zero_runs sec=ingest kind=fixed tool=netdisp size=1472 rate=3000000000 -- loss_bytes)
+    sr=$(med sec=ingest kind=fixed tool=netdisp size=1472 rate=3000000000 -- send_rate)
+    reached=1
+    ge "$sr" 2850000000 || reached=0
+    echo "| server ingest, 1472 B paced at 3 Gbit/s: 0 bytes lost in every run" \
+      "| $(rate_verdict "$reached" "$zr")" \
+      "| $zr runs lossless; the sender reached $(gbit "$sr") Gbit/s; highest lossless paced rate" \
+      "$(best_text netdisp 1472) vs socat $(best_text socat 1472) |"
+  fi
+  if section_on 1; then
+    nd=$(med sec=client tool=netdisp size=1472 -- goodput)
+    ip=$(med sec=client tool=iperf3 size=1472 -- goodput)
+    echo "| 1472 B unpaced: netdisp client->server goodput >= iperf3's UDP receiver rate | $(verdict ge "$nd" "$ip")" \
+      "| netdisp $(gbit "$nd") Gbit/s vs iperf3 $(gbit "$ip") Gbit/s (x$(ratio "$nd" "$ip")) |"
+    nd=$(med sec=client tool=netdisp size=8192 -- goodput)
+    so=$(med sec=client tool=socat size=8192 -- goodput)
+    local loss
+    loss=$(med sec=client tool=netdisp size=8192 -- loss_pct)
+    r=$(ratio "$nd" "$so")
+    echo "| client->server 8192 B unpaced: median loss 0 | $(verdict ge 0 "$loss") | median loss $(fmt_pct "$loss") %" \
+      "($(zero_runs sec=client tool=netdisp size=8192 -- kdrops) runs without kernel drops) |"
+    echo "| client->server 8192 B unpaced: goodput >= 2x socat's | $(verdict ge "$r" 2)" \
+      "| netdisp $(gbit "$nd") Gbit/s vs socat $(gbit "$so") Gbit/s (x$r) |"
+  fi
+  if section_on 2; then
+    zr=$(zero_runs sec=proxy tool=netdisp mode=paced -- lost)
+    echo "| proxy, 512 B to 2 receivers paced at 1 Gbit/s: 0 loss at both, every run | $(verdict all_zero "$zr")" \
+      "| $zr runs lossless; sent $(fmt_kps "$(med sec=proxy tool=netdisp mode=paced -- send_rate)") datagrams/s;" \
+      "median loss $(fmt_pct "$(med sec=proxy tool=netdisp mode=paced -- loss_pct)") % |"
+    nd=$(med sec=proxy tool=netdisp mode=unpaced -- total_rate)
+    so=$(med sec=proxy tool=socat mode=unpaced -- total_rate)
+    r=$(ratio "$nd" "$so")
+    echo "| proxy unpaced: delivered datagrams/s >= 4x a socat relay's | $(verdict ge "$r" 4)" \
+      "| netdisp $(fmt_kps "$nd")/s over both receivers ($(fmt_kps "$(med sec=proxy tool=netdisp mode=unpaced -- min_rate)")/s" \
+      "each) vs socat $(fmt_kps "$so")/s: x$r (per receiver x$(ratio "$(med sec=proxy tool=netdisp mode=unpaced -- min_rate)" "$so")) |"
+  fi
+  if section_on 3; then
+    zr=$(zero_runs sec=rp kind=fixed -- loss_bytes)
+    echo "| reverse-proxy, $RP_CLIENTS clients at 100 Mbit/s upstream: every client gets every byte | $(verdict all_zero "$zr")" \
+      "| $zr runs lossless; highest lossless upstream rate $(rp_best_text) |"
+  fi
+  if section_on 5; then
+    local size idle_max
+    size=$(vals sec=size -- stripped)
+    echo "| stripped binary < 350 KB | $(verdict ge 349999 "$size") | $size bytes ($(awk -v b="$size" 'BEGIN { printf "%.0f", b / 1000 }') KB," \
+      "$(awk -v b="$size" 'BEGIN { printf "%.0f", b / 1024 }') KiB) |"
+    idle_max=$(for m in client proxy reverse-proxy server; do vals sec=mem mode=$m load=idle -- pd_kb; done | sort -n | tail -n 1)
+    echo "| idle Private_Dirty < 1 MB per process | $(verdict ge 1023 "$idle_max") | largest $idle_max KiB;" \
+      "$(for m in client proxy reverse-proxy server; do printf '%s %s, ' "$m" "$(vals sec=mem mode=$m load=idle -- pd_kb)"; done)socat $(vals sec=mem mode=socat load=idle -- pd_kb) KiB |"
+  fi
+  echo
+}
+
+# best_text TOOL SIZE: "6.2 Gbit/s" or ">= 16 Gbit/s (no loss at the top rate)" from the bisection.
+best_text() {
+  local best worst
+  best=$(vals sec=ingest-best tool="$1" size="$2" -- best)
+  worst=$(vals sec=ingest-best tool="$1" size="$2" -- worst)
+  [[ -n $best ]] || { echo "-"; return; }
+  if ((worst == 0)); then
+    echo "lossless even unpaced"
+  elif ((best == 0)); then
+    echo "< $(gbit "$worst") Gbit/s"
+  else
+    echo "$(gbit "$best") Gbit/s"
+  fi
+}
+
+rp_best_text() {
+  local best worst
+  best=$(vals sec=rp-best -- best)
+  worst=$(vals sec=rp-best -- worst)
+  if ((worst == 0)); then echo ">= $(rate_text "$best")bit/s (the top of the search)"
+  elif ((best == 0)); then echo "< $(rate_text "$worst")bit/s"
+  else echo "$(rate_text "$best")bit/s (loss at $(rate_text "$worst")bit/s)"; fi
+}
+
+# ---- sections -----------------------------------------------------------------
+
+report_client() {
+  local size tool
+  cat <<EOF
+## 1. client -> server, unpaced, $SIZE_MIB MiB file
+
+netdisp: \`ndserver --path OUT --listen-addr 127.0.0.1:P\` and \`ndclient --path IN --server-addr 127.0.0.1:P --datagram-size SIZE\`.
+socat: \`socat -u -b SIZE UDP-RECV:P,bind=127.0.0.1 CREATE:OUT\` (and with \`,so-rcvbuf=67108864\`, which the kernel caps at
+net.core.rmem_max) and \`socat -u -b SIZE OPEN:IN UDP-SENDTO:127.0.0.1:P\`.
+iperf3: \`iperf3 -s -1\` and \`iperf3 -c 127.0.0.1 -u -b 0 -l SIZE -t $TRIAL_SECONDS --json\`; its figure is the receiver's rate
+(\`end.sum_received\`), loss as iperf3 counts it.
+Goodput = bits in the received file / the sender's wall time (process start to exit). The received file is compared
+with the input (sha256) whenever its size matches.
+
+| datagram | tool | goodput Gbit/s | loss % | delivered MiB | kernel drops | rcvbuf (kernel) | sha256 |
+|---|---|---|---|---|---|---|---|
+EOF
+  for size in "${CLIENT_SIZES[@]}"; do
+    for tool in "${CLIENT_TOOLS[@]}"; do
+      local rb
+      rb=$(vals sec=client tool="$tool" size="$size" -- rcvbuf | head -n 1)
+      echo "| $size | $(tool_label "$tool") | $(med_range "$(s sec=client tool="$tool" size="$size" -- goodput)" fmt_gbit)" \
+        "| $(med_range "$(s sec=client tool="$tool" size="$size" -- loss_pct)" fmt_pct)" \
+        "| $(med_range "$(s sec=client tool="$tool" size="$size" -- delivered)" fmt_mib)" \
+        "| $(med_range "$(s sec=client tool="$tool" size="$size" -- kdrops)" fmt_int)" \
+        "| ${rb:+$((rb / 1024)) KiB} | $(vals sec=client tool="$tool" size="$size" -- sha | sort | uniq -c | awk '{ printf "%s%s x%d", (NR > 1 ? ", " : ""), $2, $1 }') |"
+    done
+  done
+  echo
+  echo "Ratios of medians (goodput):"
+  echo
+  echo "| datagram | netdisp / socat | netdisp / socat so-rcvbuf=64M | netdisp / iperf3 |"
+  echo "|---|---|---|---|"
+  for size in "${CLIENT_SIZES[@]}"; do
+    local nd
+    nd=$(med sec=client tool=netdisp size="$size" -- goodput)
+    echo "| $size | $(ratio "$nd" "$(med sec=client tool=socat size="$size" -- goodput)")" \
+      "| $(ratio "$nd" "$(med sec=client tool=socat-rcvbuf size="$size" -- goodput)")" \
+      "| $(ratio "$nd" "$(med sec=client tool=iperf3 size="$size" -- goodput)") |"
+  done
+  echo
+  echo "![goodput by datagram size](goodput.png)"
+  echo
+}
+
+report_proxy() {
+  local mode tool
+  cat <<EOF
+## 2. proxy, 512-byte datagrams
+
+\`ndbench send --size 512 [--rate 1G] --seconds $TRIAL_SECONDS\` -> proxy -> \`ndbench recv\` (recvmmsg, 64 MiB buffer).
+netdisp: \`ndproxy --listen-addr 127.0.0.1:P --downstream-addr 127.0.0.1:R1 --downstream-addr 127.0.0.1:R2\`.
+socat: \`socat -u UDP-RECV:P,bind=127.0.0.1 UDP-SENDTO:127.0.0.1:R1\` (one receiver: socat cannot duplicate).
+Delivered datagrams/s at a receiver = datagrams it got / time from its first to its last datagram.
+
+| mode | tool | sent/s | delivered/s per receiver | delivered/s, all receivers | loss % | lossless runs | proxy socket drops |
+|---|---|---|---|---|---|---|---|
+EOF
+  for mode in paced unpaced; do
+    for tool in netdisp socat; do
+      echo "| $mode | $(tool_label "$tool") | $(med_range "$(s sec=proxy tool=$tool mode=$mode -- send_rate)" fmt_kps)" \
+        "| $(med_range "$(s sec=proxy tool=$tool mode=$mode -- min_rate)" fmt_kps)" \
+        "| $(med_range "$(s sec=proxy tool=$tool mode=$mode -- total_rate)" fmt_kps)" \
+        "| $(med_range "$(s sec=proxy tool=$tool mode=$mode -- loss_pct)" fmt_pct)" \
+        "| $(zero_runs sec=proxy tool=$tool mode=$mode -- lost) | $(med_range "$(s sec=proxy tool=$tool mode=$mode -- kdrops)" fmt_int) |"
+    done
+  done
+  echo
+}
+
+report_rp() {
+  cat <<EOF
+## 3. reverse-proxy, one upstream -> $RP_CLIENTS TCP clients
+
+\`ndreverse-proxy --udp-listen-addr 127.0.0.1:U --tcp-listen-addr 127.0.0.1:T --multicast-addr $RP_GROUP:G\` (multicast over
+the veth pair of the private namespace); \`ndbench tcprecv --clients $RP_CLIENTS\` reads all $RP_CLIENTS connections; the
+upstream is \`ndbench send --size $RP_SIZE --rate R --seconds $TRIAL_SECONDS\` (finer pacing than \`pv -L\`).
+A client's loss = bytes sent upstream - bytes it read.
+
+| upstream | runs | lossless runs | clients short (max) | worst client loss % | aggregate to clients Gbit/s | kernel drops (client sockets) | datagrams dropped for slow clients |
+|---|---|---|---|---|---|---|---|
+EOF
+  local rate kind
+  for kind in fixed bisect; do
+    for rate in $(vals sec=rp kind=$kind -- rate | sort -un); do
+      local f=(sec=rp "kind=$kind" "rate=$rate")
+      echo "| $(rate_text "$rate")bit/s$( [[ $kind == fixed ]] || echo " (bisection)") | $(vals "${f[@]}" -- run | wc -l)" \
+        "| $(zero_runs "${f[@]}" -- loss_bytes) | $(field 3 "$(s "${f[@]}" -- short_clients)")" \
+        "| $(med_range "$(s "${f[@]}" -- worst_loss_pct)" fmt_pct)" \
+        "| $(med_range "$(s "${f[@]}" -- aggregate)" fmt_gbit)" \
+        "| $(med_range "$(s "${f[@]}" -- kdrops)" fmt_int) | $(med_range "$(s "${f[@]}" -- sink_drops)" fmt_int) |"
+    done
+  done
+  echo
+  echo "Highest upstream rate at which all $RP_CLIENTS clients received every byte (bisection, one trial per step): $(rp_best_text)."
+  echo
+}
+
+report_ingest() {
+  local size rate tool
+  cat <<EOF
+## 4. paced server ingest
+
+\`ndbench send --file IN --bytes N --size SIZE --rate R\` -> receiver writing a file: \`ndserver\` (its default 64 MiB
+SO_RCVBUFFORCE), socat with its defaults, socat with so-rcvbuf=64M (capped by net.core.rmem_max). N = $INGEST_MIB MiB at
+the target rates, else about $BISECT_SECONDS s of data (at most $INGEST_MIB MiB).
+
+| datagram | paced rate | tool | lossless runs | loss % | sender reached Gbit/s | kernel drops | rcvbuf (kernel) |
+|---|---|---|---|---|---|---|---|
+EOF
+  for size in 8192 1472; do
+    for rate in ${INGEST_RATES[$size]}; do
+      for tool in "${INGEST_TOOLS[@]}"; do
+        local rb
+        rb=$(vals sec=ingest kind=fixed tool="$tool" size="$size" rate="$rate" -- rcvbuf | head -n 1)
+        echo "| $size | $(rate_text "$rate") | $(tool_label "$tool")" \
+          "| $(zero_runs sec=ingest kind=fixed tool="$tool" size="$size" rate="$rate" -- loss_bytes)" \
+          "| $(med_range "$(s sec=ingest kind=fixed tool="$tool" size="$size" rate="$rate" -- loss_pct)" fmt_pct)" \
+          "| $(med_range "$(s sec=ingest kind=fixed tool="$tool" size="$size" rate="$rate" -- send_rate)" fmt_gbit)" \
+          "| $(med_range "$(s sec=ingest kind=fixed tool="$tool" size="$size" rate="$rate" -- kdrops)" fmt_int)" \
+          "| ${rb:+$((rb / 1024)) KiB} |"
+      done
+    done
+  done
+  echo
+  echo "Highest paced rate with 0 loss (bisection in log space between 50 Mbit/s and 16 Gbit/s, $STEPS steps, one trial each;"
+  echo "16 Gbit/s means the sender's top speed):"
+  echo
+  echo "| datagram | tool | highest lossless | lowest lossy | trials |"
+  echo "|---|---|---|---|---|"
+  for size in 8192 1472; do
+    for tool in "${INGEST_TOOLS[@]}"; do
+      local worst
+      worst=$(vals sec=ingest-best tool="$tool" size="$size" -- worst)
+      echo "| $size | $(tool_label "$tool") | $(best_text "$tool" "$size")" \
+        "| $( [[ ${worst:-0} == 0 ]] && echo - || echo "$(gbit "$worst") Gbit/s")" \
+        "| $(vals sec=ingest kind=bisect tool="$tool" size="$size" -- rate | while read -r r; do printf '%s ' "$(rate_text "$r")"; done) |"
+    done
+  done
+  echo
+}
+
+report_memory() {
+  cat <<EOF
+## 5. memory and size
+
+From /proc/PID/smaps_rollup (KiB). Idle: the largest of 10 samples over 0.5 s after start-up. Under load: the largest
+sample (every 100 ms) over every netdisp run of that section.
+
+| process | load | RSS KiB | Private_Dirty KiB |
+|---|---|---|---|
+EOF
+  local mode load
+  for mode in client server proxy reverse-proxy socat; do
+    for load in $(vals sec=mem mode=$mode -- load | awk '!seen[$0]++'); do
+      echo "| $mode | ${load//,/ } | $(vals sec=mem mode=$mode load="$load" -- rss_kb | sort -n | tail -n 1)" \
+        "| $(vals sec=mem mode=$mode load="$load" -- pd_kb | sort -n | tail -n 1) |"
+    done
+  done
+  echo
+  echo "Binary: $(vals sec=size -- unstripped) bytes as built, $(vals sec=size -- stripped) bytes stripped (one binary for all four modes;"
+  echo "socat's is $(vals sec=size -- socat) bytes). Shared libraries (libstdc++, libspdlog, libfmt) are not counted in either."
+  echo
+}
+
+report_raw() {
+  echo "## Raw trial records"
+  echo
+  echo "<details><summary>$(wc -l <"$RES") records (sec=section, rates in bit/s, sizes in bytes)</summary>"
+  echo
+  echo '```'
+  cat "$RES"
+  echo '```'
+  echo
+  echo "</details>"
+}
+
+write_report() {
+  report_header
+  report_targets
+  section_on 1 && report_client
+  section_on 2 && report_proxy
+  section_on 3 && report_rp
+  section_on 4 && report_ingest
+  section_on 5 && report_memory
+  report_raw
+}
+
+# write_plot PNG: goodput by datagram size, median with min-max bars, per tool.
+write_plot() {
+  local data=$W/goodput.dat size tool
+  {
+    echo "# size netdisp min max socat min max socat-rcvbuf min max iperf3 min max (Gbit/s)"
+    for size in "${CLIENT_SIZES[@]}"; do
+      printf '%s' "$size"
+      for tool in "${CLIENT_TOOLS[@]}"; do
+        local st
+        st=$(s sec=client tool="$tool" size="$size" -- goodput)
+        printf ' %s %s %s' "$(gbit "$(field 1 "$st")")" "$(gbit "$(field 2 "$st")")" "$(gbit "$(field 3 "$st")")"
+      done
+      echo
+    done
+  } >"$data"
+  gnuplot <<EOF
+set terminal pngcairo size 800,480 font "sans,10"
+set output "$1"
+set title "client -> server over loopback, $SIZE_MIB MiB, median and min-max of $RUNS runs ($(nproc) cores)"
+set xlabel "datagram size (bytes)"
+set ylabel "goodput (Gbit/s)"
+set logscale x
+set xtics ("1472" 1472, "8192" 8192, "65000" 65000)
+set xrange [1000:100000]
+set yrange [0:*]
+set key top left
+set grid ytics
+plot "$data" using (\$1*0.93):2:3:4 with yerrorlines lw 2 pt 7 title "netdisp", \
+     "" using (\$1*0.98):5:6:7 with yerrorlines lw 2 pt 5 title "socat (defaults)", \
+     "" using (\$1*1.02):8:9:10 with yerrorlines lw 2 pt 9 title "socat so-rcvbuf=64M", \
+     "" using (\$1*1.07):11:12:13 with yerrorlines lw 2 pt 11 dt 2 title "iperf3 receiver (discards data)"
+EOF
+}
