@@ -75,9 +75,13 @@ nd_netns_reexec() {
   fi
   command -v unshare >/dev/null || _nd_netns_skip "unshare (util-linux) is not installed"
   command -v ip >/dev/null || _nd_netns_skip "ip (iproute2) is not installed"
-  local why
+  # As root a plain network namespace; otherwise inside a user namespace
+  # where we are root (unprivileged user namespaces, when the kernel allows).
+  local why flags=(-n)
   if ! why=$(unshare -n -- true 2>&1); then
-    _nd_netns_skip "cannot create a network namespace (unshare -n): $why"
+    flags=(-r -n)
+    why+=$'; '$(unshare -r -n -- true 2>&1) ||
+      _nd_netns_skip "cannot create a network namespace (unshare -n, unshare -r -n): $why"
   fi
-  ND_NETNS_OUTER=$here exec unshare -n -- "${BASH:-bash}" "$script" "$@"
+  ND_NETNS_OUTER=$here exec unshare "${flags[@]}" -- "${BASH:-bash}" "$script" "$@"
 }
