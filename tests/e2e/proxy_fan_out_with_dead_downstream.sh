@@ -2,6 +2,7 @@
 # Behaviour: a proxy with three downstreams, one of them a port nobody listens
 # on, delivers every byte to the two live ones, keeps running, counts the dead
 # one's ICMP port-unreachable reports, and warns about it only a few times.
+# Its summary, one stage line per downstream, is one log line each.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 nd_setup
