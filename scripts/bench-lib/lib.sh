@@ -183,7 +183,8 @@ gbit() { [[ $1 == - ]] && echo - || awk -v v="$1" 'BEGIN { printf "%.2f", v / 1e
 # rate_text BITS: 8000000000 -> 8G, 250000000 -> 250M.
 rate_text() {
   awk -v v="$1" 'BEGIN {
-    if (v >= 1e9) { s = sprintf("%.2f", v / 1e9); sub(/\.?0+$/, "", s); print s "G" }
+    if (v == 0) print "unpaced"
+    else if (v >= 1e9) { s = sprintf("%.2f", v / 1e9); sub(/\.?0+$/, "", s); print s "G" }
     else { s = sprintf("%.1f", v / 1e6); sub(/\.?0+$/, "", s); print s "M" } }'
 }
 

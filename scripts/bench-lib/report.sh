@@ -19,6 +19,11 @@ zero_runs() {
   vals "$@" | awk '{ n++; if ($1 + 0 == 0) z++ } END { printf "%d/%d", z, n }'
 }
 
+# sha_counts FILTER...: "ok x4, - x1" (- = not compared: sizes differ or not a full-size trial).
+sha_counts() {
+  vals "$@" -- sha | sort | uniq -c | awk '{ printf "%s%s x%d", (NR > 1 ? ", " : ""), $2, $1 }'
+}
+
 verdict() { if "$@"; then echo "met"; else echo "**MISSED**"; fi; }
 
 # rate_verdict REACHED ZERO_RUNS: a loss target at a paced rate the sender may not have reached.
@@ -96,10 +101,19 @@ report_targets() {
       "$(best_text netdisp 1472) vs socat $(best_text socat 1472) |"
   fi
   if section_on 1; then
-    nd=$(med sec=client tool=netdisp size=1472 -- goodput)
     ip=$(med sec=client tool=iperf3 size=1472 -- goodput)
-    echo "| 1472 B unpaced: netdisp client->server goodput >= iperf3's UDP receiver rate | $(verdict ge "$nd" "$ip")" \
-      "| netdisp $(gbit "$nd") Gbit/s vs iperf3 $(gbit "$ip") Gbit/s (x$(ratio "$nd" "$ip")) |"
+    nd=$(med sec=client tool=netdisp size=1472 -- goodput)
+    local ingest
+    ingest=$(med sec=ingest kind=fixed tool=netdisp size=1472 rate=0 -- goodput)
+    if [[ $ingest != - ]]; then
+      echo "| server ingest, 1472 B unpaced: goodput >= iperf3's UDP receiver rate | $(verdict ge "$ingest" "$ip")" \
+        "| ndserver fed by the unpaced ndbench sender: $(gbit "$ingest") Gbit/s" \
+        "(loss $(fmt_pct "$(med sec=ingest kind=fixed tool=netdisp size=1472 rate=0 -- loss_pct)") %)" \
+        "vs iperf3 $(gbit "$ip") Gbit/s: x$(ratio "$ingest" "$ip"); ndclient -> ndserver: $(gbit "$nd") Gbit/s, x$(ratio "$nd" "$ip") |"
+    else
+      echo "| 1472 B unpaced: ndclient -> ndserver goodput >= iperf3's UDP receiver rate | $(verdict ge "$nd" "$ip")" \
+        "| netdisp $(gbit "$nd") Gbit/s vs iperf3 $(gbit "$ip") Gbit/s (x$(ratio "$nd" "$ip")) |"
+    fi
     nd=$(med sec=client tool=netdisp size=8192 -- goodput)
     so=$(med sec=client tool=socat size=8192 -- goodput)
     local loss
@@ -146,7 +160,7 @@ best_text() {
   worst=$(vals sec=ingest-best tool="$1" size="$2" -- worst)
   [[ -n $best ]] || { echo "-"; return; }
   if ((worst == 0)); then
-    echo "lossless even unpaced"
+    echo "no loss even at the sender's top speed ($(gbit "$(vals sec=ingest kind=bisect tool="$1" size="$2" rate="$best" -- send_rate | head -n 1)") Gbit/s)"
   elif ((best == 0)); then
     echo "< $(gbit "$worst") Gbit/s"
   else
@@ -189,7 +203,7 @@ EOF
         "| $(med_range "$(s sec=client tool="$tool" size="$size" -- loss_pct)" fmt_pct)" \
         "| $(med_range "$(s sec=client tool="$tool" size="$size" -- delivered)" fmt_mib)" \
         "| $(med_range "$(s sec=client tool="$tool" size="$size" -- kdrops)" fmt_int)" \
-        "| ${rb:+$((rb / 1024)) KiB} | $(vals sec=client tool="$tool" size="$size" -- sha | sort | uniq -c | awk '{ printf "%s%s x%d", (NR > 1 ? ", " : ""), $2, $1 }') |"
+        "| ${rb:+$((rb / 1024)) KiB} | $(sha_counts sec=client tool="$tool" size="$size") |"
     done
   done
   echo
@@ -268,11 +282,12 @@ report_ingest() {
 ## 4. paced server ingest
 
 \`ndbench send --file IN --bytes N --size SIZE --rate R\` -> receiver writing a file: \`ndserver\` (its default 64 MiB
-SO_RCVBUFFORCE), socat with its defaults, socat with so-rcvbuf=64M (capped by net.core.rmem_max). N = $INGEST_MIB MiB at
-the target rates, else about $BISECT_SECONDS s of data (at most $INGEST_MIB MiB).
+SO_RCVBUFFORCE), socat with its defaults, socat with so-rcvbuf=64M (capped by net.core.rmem_max). N = $INGEST_MIB MiB
+unpaced and at the target rates, else about $BISECT_SECONDS s of data (at most $INGEST_MIB MiB). Goodput = bits written
+to the file / the sender's time. A lossless file is compared with the input (sha256) at $INGEST_MIB MiB.
 
-| datagram | paced rate | tool | lossless runs | loss % | sender reached Gbit/s | kernel drops | rcvbuf (kernel) |
-|---|---|---|---|---|---|---|---|
+| datagram | paced rate | tool | lossless runs | loss % | sender reached Gbit/s | goodput Gbit/s | kernel drops | rcvbuf (kernel) | sha256 |
+|---|---|---|---|---|---|---|---|---|---|
 EOF
   for size in 8192 1472; do
     for rate in ${INGEST_RATES[$size]}; do
@@ -283,8 +298,9 @@ EOF
           "| $(zero_runs sec=ingest kind=fixed tool="$tool" size="$size" rate="$rate" -- loss_bytes)" \
           "| $(med_range "$(s sec=ingest kind=fixed tool="$tool" size="$size" rate="$rate" -- loss_pct)" fmt_pct)" \
           "| $(med_range "$(s sec=ingest kind=fixed tool="$tool" size="$size" rate="$rate" -- send_rate)" fmt_gbit)" \
+          "| $(med_range "$(s sec=ingest kind=fixed tool="$tool" size="$size" rate="$rate" -- goodput)" fmt_gbit)" \
           "| $(med_range "$(s sec=ingest kind=fixed tool="$tool" size="$size" rate="$rate" -- kdrops)" fmt_int)" \
-          "| ${rb:+$((rb / 1024)) KiB} |"
+          "| ${rb:+$((rb / 1024)) KiB} | $(sha_counts sec=ingest kind=fixed tool="$tool" size="$size" rate="$rate") |"
       done
     done
   done
