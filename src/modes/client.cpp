@@ -2,6 +2,8 @@
 //   FileSource(--path) --batch--> UdpSink(every server) [+ StdoutSink]   one thread
 #include <spdlog/spdlog.h>
 
+#include <charconv>
+
 #include "modes/common.h"
 #include "modes/modes.h"
 #include "modes/supervisor.h"
@@ -30,7 +32,7 @@ cxxopts::Options client_options(const std::string& program) {
       ("server-addr,server_addr", "send to this host:port (required, repeatable)",
        cxxopts::value<std::vector<std::string>>(), "ADDR")
       ("t,tee", "copy the input to stdout")
-      ("datagram-size,datagram_size", "bytes per datagram (default 8192)", cxxopts::value<std::size_t>(), "N")
+      ("datagram-size,datagram_size", "bytes per datagram (default 8192)", cxxopts::value<std::string>(), "N")
       ("rate", "send at most this many bits per second, e.g. 800M (default: as fast as possible)",
        cxxopts::value<std::string>(), "BITS");
   add_socket_options(options, false);
@@ -40,10 +42,14 @@ cxxopts::Options client_options(const std::string& program) {
 
 // The largest payload every destination can carry in one datagram.
 std::size_t datagram_size(const cxxopts::ParseResult& args, const std::vector<net::Address>& servers) {
-  std::size_t size = args.count("datagram-size") ? args["datagram-size"].as<std::size_t>() : 8192;
   bool any_v4 = false;
   for (const net::Address& server : servers) any_v4 |= server.family() == AF_INET;
   std::size_t limit = any_v4 ? kMaxPayloadV4 : kMaxPayloadV6;
+  std::string text = single(args, "datagram-size", "8192");
+  std::size_t size = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), size);
+  if (ec != std::errc() || end != text.data() + text.size())
+    throw net::UsageError("--datagram-size " + text + ": not a number of bytes");
   if (size == 0) throw net::UsageError("--datagram-size 0: must be at least 1");
   if (size > limit)
     throw net::UsageError("--datagram-size " + std::to_string(size) + ": above the " + (any_v4 ? "IPv4" : "IPv6") +
@@ -62,15 +68,16 @@ int client_main(int argc, char** argv, Run run) {
   std::string path = required(args, "path");
   auto servers = parse_addresses(required_list(args, "server-addr"), net::PortRule::kNonZero, "server-addr");
   std::size_t size = datagram_size(args, servers);
-  double rate = args.count("rate") ? parse_rate(args["rate"].as<std::string>()) : 0;
+  double rate = args.count("rate") ? parse_rate(single(args, "rate", "")) : 0;
   net::SocketOptions sockets = socket_options(args);
+  bool gso = gso_enabled(args);
 
   if (run == Run::kCheckOnly) return 0;
 
   // Open the input and the sending sockets; failures here exit 1 with the reason.
   auto source = std::make_unique<stage::FileSource>(path, size);
   std::vector<std::unique_ptr<stage::Sink>> sinks;
-  sinks.push_back(std::make_unique<stage::UdpSink>(servers, sockets));
+  sinks.push_back(std::make_unique<stage::UdpSink>(servers, sockets, gso));
   if (args.count("tee")) sinks.push_back(std::make_unique<stage::StdoutSink>());
   stage::Pipe pipe(std::move(source), std::move(sinks));
   if (rate > 0) pipe.set_rate(rate / 8);

@@ -32,12 +32,17 @@ cxxopts::Options make_options(const std::string& program, const std::string& hel
 void add_socket_options(cxxopts::Options& options, bool listens) {
   auto adder = options.add_options("sockets");
   if (listens) {
-    adder("rcvbuf", "receive buffer to ask for, in bytes (default 64 MiB)", cxxopts::value<int>(), "BYTES")
+    adder("rcvbuf", "receive buffer to ask for, in bytes (default 64 MiB)", cxxopts::value<std::string>(), "BYTES")
         ("allow", "accept only peers in this range (repeatable); others are dropped and counted",
          cxxopts::value<std::vector<std::string>>(), "CIDR")
-        ("reuse-port,reuse_port", "set SO_REUSEPORT (let other sockets share the port)");
+        ("reuse-port,reuse_port", "set SO_REUSEPORT (let other sockets share the port)")
+        ("gro", "accept datagrams the kernel coalesced (UDP_GRO): on|off (default " + std::string(kDefaultGro ? "on" : "off") + ")",
+         cxxopts::value<std::string>(), "on|off");
   }
-  adder("sndbuf", "send buffer to ask for, in bytes (default: the kernel's)", cxxopts::value<int>(), "BYTES")
+  adder("gso", "send runs of equal-sized datagrams as one message the kernel cuts up (UDP_SEGMENT): on|off "
+              "(default " + std::string(kDefaultGso ? "on" : "off") + "); datagrams on the wire are the same either way",
+        cxxopts::value<std::string>(), "on|off");
+  adder("sndbuf", "send buffer to ask for, in bytes (default: the kernel's)", cxxopts::value<std::string>(), "BYTES")
       ("bind-device,bind_device", "bind sockets to this interface (SO_BINDTODEVICE)", cxxopts::value<std::string>(),
        "IFACE");
 }
@@ -46,7 +51,7 @@ void add_multicast_options(cxxopts::Options& options) {
   options.add_options("multicast")
       ("multicast-if,multicast_if", "interface for joins and sends: name, index or local address",
        cxxopts::value<std::string>(), "IFACE")
-      ("multicast-ttl,multicast_ttl", "TTL / hop limit of sent multicast (default 1)", cxxopts::value<int>(), "N")
+      ("multicast-ttl,multicast_ttl", "TTL / hop limit of sent multicast (default 1)", cxxopts::value<std::string>(), "N")
       ("multicast-loop,multicast_loop", "deliver sent multicast to local listeners too (default on)",
        cxxopts::value<std::string>(), "on|off");
 }
@@ -78,7 +83,22 @@ bool parse(cxxopts::Options& options, int argc, char** argv, cxxopts::ParseResul
 
 std::string required(const cxxopts::ParseResult& result, const std::string& name) {
   if (!result.count(name)) throw net::UsageError("--" + name + " is required (see --help)");
-  return result[name].as<std::string>();
+  return single(result, name, "");
+}
+
+std::string single(const cxxopts::ParseResult& result, const std::string& name, const std::string& fallback) {
+  if (result.count(name) > 1) throw net::UsageError("--" + name + " is given more than once");
+  return result.count(name) ? result[name].as<std::string>() : fallback;
+}
+
+double number(const cxxopts::ParseResult& result, const std::string& name, double fallback, double min, double max) {
+  std::string text = single(result, name, "");
+  if (text.empty() && !result.count(name)) return fallback;
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || !(value >= min && value <= max))
+    throw net::UsageError(fmt::format("--{} {}: expected a number from {} to {}", name, text, min, max));
+  return value;
 }
 
 std::vector<std::string> required_list(const cxxopts::ParseResult& result, const std::string& name) {
@@ -108,34 +128,32 @@ int parse_switch(const std::string& text, const std::string& option) {
   throw net::UsageError("--" + option + " " + text + ": expected on or off");
 }
 
-int positive(const cxxopts::ParseResult& result, const std::string& name, int fallback) {
-  if (!result.count(name)) return fallback;
-  int value = result[name].as<int>();
-  if (value <= 0) throw net::UsageError("--" + name + " must be a positive number of bytes");
-  return value;
+int buffer_size(const cxxopts::ParseResult& result, const std::string& name, int fallback) {
+  return static_cast<int>(number(result, name, fallback, 1024, 1 << 30));
 }
 
 }  // namespace
 
 net::SocketOptions socket_options(const cxxopts::ParseResult& result) {
   net::SocketOptions options;
-  options.rcvbuf = positive(result, "rcvbuf", kDefaultRcvbuf);
-  options.sndbuf = positive(result, "sndbuf", 0);
+  options.rcvbuf = buffer_size(result, "rcvbuf", kDefaultRcvbuf);
+  options.sndbuf = buffer_size(result, "sndbuf", 0);
   options.reuse_port = result.count("reuse-port") > 0;
+  options.gro = result.count("gro") ? parse_switch(single(result, "gro", ""), "gro") : kDefaultGro;
   if (result.count("bind-device")) {
-    options.bind_device = result["bind-device"].as<std::string>();
+    options.bind_device = single(result, "bind-device", "");
     net::parse_interface(options.bind_device);  // fail early, with the name in the message
   }
   if (result.count("multicast-if"))
-    options.multicast.interface = net::parse_interface(result["multicast-if"].as<std::string>());
-  if (result.count("multicast-ttl")) {
-    int ttl = result["multicast-ttl"].as<int>();
-    if (ttl < 0 || ttl > 255) throw net::UsageError("--multicast-ttl " + std::to_string(ttl) + ": must be 0..255");
-    options.multicast.ttl = ttl;
-  }
+    options.multicast.interface = net::parse_interface(single(result, "multicast-if", ""));
+  options.multicast.ttl = static_cast<int>(number(result, "multicast-ttl", 1, 0, 255));
   if (result.count("multicast-loop"))
-    options.multicast.loop = parse_switch(result["multicast-loop"].as<std::string>(), "multicast-loop");
+    options.multicast.loop = parse_switch(single(result, "multicast-loop", ""), "multicast-loop");
   return options;
+}
+
+bool gso_enabled(const cxxopts::ParseResult& result) {
+  return result.count("gso") ? parse_switch(single(result, "gso", ""), "gso") : kDefaultGso;
 }
 
 net::AccessList access_list(const cxxopts::ParseResult& result) {

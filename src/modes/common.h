@@ -19,6 +19,9 @@ namespace netdisp::modes {
 // Receive buffer asked for by sockets that take a stream: large enough to
 // ride out a burst while the thread writes the previous batch.
 inline constexpr int kDefaultRcvbuf = 64 << 20;
+// UDP GSO/GRO defaults, chosen by scripts/bench (docs/benchmarks.md).
+inline constexpr bool kDefaultGso = false;
+inline constexpr bool kDefaultGro = false;
 
 // Options every mode has: -h/--help, -v/--verbose, -q/--quiet.
 cxxopts::Options make_options(const std::string& program, const std::string& help);
@@ -32,8 +35,14 @@ void add_multicast_options(cxxopts::Options& options);
 // sets the log level from -v/-q.
 bool parse(cxxopts::Options& options, int argc, char** argv, cxxopts::ParseResult& result);
 
-// The option's value(s); throws UsageError "--name is required" when absent.
+// The option's value(s); throws UsageError "--name is required" when absent
+// and "--name is given twice" for a single value given more than once.
 std::string required(const cxxopts::ParseResult& result, const std::string& name);
+std::string single(const cxxopts::ParseResult& result, const std::string& name, const std::string& fallback);
+
+// A numeric option (registered as a string, so the error can name it): its
+// value, or `fallback` when absent; UsageError unless it is in [min, max].
+double number(const cxxopts::ParseResult& result, const std::string& name, double fallback, double min, double max);
 std::vector<std::string> required_list(const cxxopts::ParseResult& result, const std::string& name);
 
 // Parses every text; listening addresses must also be distinct.
@@ -42,6 +51,7 @@ std::vector<net::Address> parse_addresses(const std::vector<std::string>& texts,
 
 net::SocketOptions socket_options(const cxxopts::ParseResult& result);
 net::AccessList access_list(const cxxopts::ParseResult& result);
+bool gso_enabled(const cxxopts::ParseResult& result);  // --gso
 
 // "100M" -> 100e6; bits per second with an optional k/M/G (x1000) suffix.
 double parse_rate(const std::string& text);

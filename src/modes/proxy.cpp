@@ -45,6 +45,7 @@ int proxy_main(int argc, char** argv, Run run) {
   auto downstreams =
       parse_addresses(required_list(args, "downstream-addr"), net::PortRule::kNonZero, "downstream-addr");
   net::SocketOptions sockets = socket_options(args);
+  bool gso = gso_enabled(args);
   net::AccessList allow = access_list(args);
   bool tee = args.count("tee") > 0;
 
@@ -54,7 +55,7 @@ int proxy_main(int argc, char** argv, Run run) {
   std::vector<std::unique_ptr<stage::Pipe>> pipes;
   for (const net::Address& listen : listens) {
     std::vector<std::unique_ptr<stage::Sink>> sinks;
-    sinks.push_back(std::make_unique<stage::UdpSink>(downstreams, sockets));
+    sinks.push_back(std::make_unique<stage::UdpSink>(downstreams, sockets, gso));
     if (tee) sinks.push_back(std::make_unique<stage::StdoutSink>());
     auto source = std::make_unique<stage::UdpSource>(listen_udp(listen, sockets), allow);
     pipes.push_back(std::make_unique<stage::Pipe>(std::move(source), std::move(sinks)));

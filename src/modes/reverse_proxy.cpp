@@ -40,11 +40,11 @@ cxxopts::Options reverse_proxy_options(const std::string& program) {
        cxxopts::value<std::vector<std::string>>(), "ADDR")
       ("t,tee", "copy the stream to stdout")
       ("max-clients,max_clients", "TCP clients at once; more are closed at once (default 256)",
-       cxxopts::value<std::size_t>(), "N")
+       cxxopts::value<std::string>(), "N")
       ("client-timeout,client_timeout", "disconnect a client that could not be written to for this long "
-                                        "(default 30)", cxxopts::value<double>(), "SECONDS")
+                                        "(default 30)", cxxopts::value<std::string>(), "SECONDS")
       ("client-buffer,client_buffer", "bytes kept for a slow client before its datagrams are dropped "
-                                      "(default 1 MiB)", cxxopts::value<std::size_t>(), "BYTES");
+                                      "(default 1 MiB)", cxxopts::value<std::string>(), "BYTES");
   add_socket_options(options, true);
   add_multicast_options(options);
   return options;
@@ -56,11 +56,6 @@ net::Address multicast_channel(const cxxopts::ParseResult& args) {
   if (!group.is_multicast())
     throw net::UsageError("--multicast-addr " + text + " is not a multicast address (224.0.0.0/4 or ff00::/8)");
   return group;
-}
-
-template <typename T>
-T value_or(const cxxopts::ParseResult& args, const std::string& name, T fallback) {
-  return args.count(name) ? args[name].as<T>() : fallback;
 }
 
 struct ClientSettings {
@@ -95,13 +90,13 @@ int reverse_proxy_main(int argc, char** argv, Run run) {
   std::vector<std::string> udp_texts;
   if (args.count("udp-listen-addr")) udp_texts = args["udp-listen-addr"].as<std::vector<std::string>>();
   auto udp_listens = parse_addresses(udp_texts, net::PortRule::kZeroAllowed, "udp-listen-addr");
-  double timeout = value_or(args, "client-timeout", 30.0);
-  if (!(timeout > 0)) throw net::UsageError("--client-timeout must be a positive number of seconds");
+  double timeout = number(args, "client-timeout", 30, 0.001, 86400);
   settings.timeout = std::chrono::milliseconds(static_cast<long>(timeout * 1000));
-  settings.buffer = value_or<std::size_t>(args, "client-buffer", 1 << 20);
-  std::size_t max_clients = value_or<std::size_t>(args, "max-clients", 256);
+  settings.buffer = static_cast<std::size_t>(number(args, "client-buffer", 1 << 20, 65536, 1 << 30));
+  auto max_clients = static_cast<std::size_t>(number(args, "max-clients", 256, 1, 100000));
   net::AccessList allow = access_list(args);
   bool tee = args.count("tee") > 0;
+  bool gso = gso_enabled(args);
 
   if (run == Run::kCheckOnly) return 0;
 
@@ -110,7 +105,7 @@ int reverse_proxy_main(int argc, char** argv, Run run) {
   std::vector<std::unique_ptr<stage::Pipe>> pipes;
   for (const net::Address& listen : udp_listens) {
     std::vector<std::unique_ptr<stage::Sink>> sinks;
-    sinks.push_back(std::make_unique<stage::UdpSink>(std::vector{settings.group}, settings.sockets));
+    sinks.push_back(std::make_unique<stage::UdpSink>(std::vector{settings.group}, settings.sockets, gso));
     if (tee) sinks.push_back(std::make_unique<stage::StdoutSink>());
     auto source = std::make_unique<stage::UdpSource>(listen_udp(listen, settings.sockets), allow);
     pipes.push_back(std::make_unique<stage::Pipe>(std::move(source), std::move(sinks)));

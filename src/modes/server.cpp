@@ -7,6 +7,7 @@
 #include "modes/log_name.h"
 #include "modes/modes.h"
 #include "modes/supervisor.h"
+#include "net/error.h"
 #include "stage/file_sink.h"
 #include "stage/pipe.h"
 #include "stage/stdout_sink.h"
@@ -38,6 +39,18 @@ cxxopts::Options server_options(const std::string& program) {
   return options;
 }
 
+// One file per listen address (log_name.h); two addresses may not share one.
+std::vector<std::string> log_files(const std::string& path, const std::vector<std::string>& texts) {
+  std::vector<std::string> files;
+  for (const std::string& text : texts) {
+    std::string file = texts.size() == 1 ? path : log_path_for(path, text);
+    for (const std::string& earlier : files)
+      if (earlier == file) throw net::UsageError("--listen-addr " + text + " would share the log file " + file);
+    files.push_back(file);
+  }
+  return files;
+}
+
 }  // namespace
 
 int server_main(int argc, char** argv, Run run) {
@@ -53,6 +66,7 @@ int server_main(int argc, char** argv, Run run) {
   net::AccessList allow = access_list(args);
   bool tee = args.count("tee") > 0;
   bool exit_on_write_error = args.count("exit-on-write-error") > 0;
+  std::vector<std::string> files = log_files(path, texts);
 
   if (run == Run::kCheckOnly) return 0;
 
@@ -60,7 +74,7 @@ int server_main(int argc, char** argv, Run run) {
   stage::Control control;
   std::vector<std::unique_ptr<stage::Pipe>> pipes;
   for (std::size_t i = 0; i < addresses.size(); ++i) {
-    std::string file = addresses.size() == 1 ? path : log_path_for(path, texts[i]);
+    const std::string& file = files[i];
     std::vector<std::unique_ptr<stage::Sink>> sinks;
     sinks.push_back(std::make_unique<stage::FileSink>(file, control, exit_on_write_error));
     if (tee) sinks.push_back(std::make_unique<stage::StdoutSink>());

@@ -82,8 +82,8 @@ int Supervisor::run(const Stats& stats) {
     if (::read(signals_.get(), &info, sizeof info) != sizeof info) continue;
     int signal = static_cast<int>(info.ssi_signo);
     if (signal == SIGHUP) {
-      spdlog::info("SIGHUP: reopening log files");
       control_.request_reopen();
+      spdlog::info("SIGHUP: reopening log files");
     } else if (signal == SIGUSR1) {
       print(stats, "counters (SIGUSR1)");
     } else {

@@ -149,6 +149,8 @@ Address parse_address(std::string_view text, PortRule rule) {
       bad(text, "'" + hp.host + "' inside [] is not an IPv6 address");
     v6.sin6_family = AF_INET6;
     if (!hp.scope.empty()) v6.sin6_scope_id = scope_index(text, hp.scope);
+    if (IN6_IS_ADDR_LINKLOCAL(&v6.sin6_addr) && v6.sin6_scope_id == 0)
+      bad(text, "a link-local address needs its interface, e.g. [fe80::1%eth0]:9921");
     address = Address::from_sockaddr(reinterpret_cast<sockaddr*>(&v6), sizeof v6);
   } else if (::inet_pton(AF_INET, hp.host.c_str(), &v4.sin_addr) == 1) {
     v4.sin_family = AF_INET;

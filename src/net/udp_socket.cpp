@@ -4,6 +4,7 @@
 #include <linux/sock_diag.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -121,6 +122,7 @@ UdpListener open_udp_listener(const Address& address, const SocketOptions& optio
   // [::] means IPv6 only, so 0.0.0.0 and [::] can listen on the same port.
   if (address.family() == AF_INET6) set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY on " + where);
   set_int(fd, SOL_SOCKET, SO_RXQ_OVFL, 1, "SO_RXQ_OVFL on " + where);
+  if (options.gro) set_int(fd, SOL_UDP, UDP_GRO, 1, "UDP_GRO on " + where);
   apply_common(fd, options, where);
   if (options.rcvbuf > 0) listener.rcvbuf = set_buffer_size(fd, SO_RCVBUF, options.rcvbuf);
   if (::bind(fd, address.get(), address.length()) != 0) throw_errno("bind " + where);

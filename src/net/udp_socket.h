@@ -21,6 +21,7 @@ struct SocketOptions {
   int rcvbuf = 0;  // bytes to ask for; 0 keeps the kernel default
   int sndbuf = 0;
   bool reuse_port = false;  // SO_REUSEPORT, only when the user asks
+  bool gro = false;         // listeners accept coalesced datagrams (UDP_GRO)
   std::string bind_device;  // SO_BINDTODEVICE when not empty
   MulticastOptions multicast;
 };

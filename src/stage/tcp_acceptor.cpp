@@ -52,8 +52,9 @@ void TcpAcceptor::accept_one(const Control& control) {
   }
   std::size_t connected = 0;
   {
+    // A client whose thread ended but is not yet joined no longer counts.
     std::lock_guard lock(mutex_);
-    connected = clients_.size();
+    for (const Client& other : clients_) connected += other.done.load() ? 0 : 1;
   }
   if (connected >= max_clients_) {
     add(over_limit_, 1);

@@ -18,6 +18,11 @@ TcpSink::~TcpSink() {
 
 bool TcpSink::gone(const char* why) {
   closed_ = true;
+  if (!pending_.empty()) {
+    // Accepted for this client but never written: count it with the drops.
+    add(dropped_bytes_, pending_.size());
+    pending_.clear();
+  }
   spdlog::info("tcp client {}: closed ({}); sent {} bytes, dropped {} datagrams ({} bytes) it could not take",
                peer_.to_string(), why, get(bytes_), get(dropped_datagrams_), get(dropped_bytes_));
   return false;

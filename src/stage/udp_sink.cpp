@@ -3,7 +3,9 @@
 #include <poll.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "net/error.h"
 
@@ -11,10 +13,14 @@ namespace netdisp::stage {
 namespace {
 
 constexpr auto kReconnectInterval = std::chrono::seconds(1);
+// A GSO message carries at most 64 segments and one IP packet's worth of payload.
+constexpr std::size_t kMaxGsoSegments = 64;
+constexpr std::size_t kMaxGsoPayload = 65507;
 
 }  // namespace
 
-UdpSink::UdpSink(const std::vector<net::Address>& destinations, const net::SocketOptions& options) {
+UdpSink::UdpSink(const std::vector<net::Address>& destinations, const net::SocketOptions& options, bool gso)
+    : gso_(gso) {
   for (const net::Address& address : destinations) {
     auto destination = std::make_unique<Destination>();
     destination->address = address;
@@ -39,37 +45,68 @@ bool UdpSink::ensure_connected(Destination& destination) {
   return false;
 }
 
-bool UdpSink::write(const Batch& batch) {
+void UdpSink::build_messages(const Batch& batch) {
   std::size_t count = batch.datagrams.size();
-  if (count == 0) return true;
-  // One message list serves every destination: the sockets are connected, so
-  // no message names an address.
-  messages_.resize(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    messages_[i] = mmsghdr{};
-    messages_[i].msg_hdr.msg_iov = const_cast<iovec*>(&batch.datagrams[i]);
-    messages_[i].msg_hdr.msg_iovlen = 1;
+  messages_.clear();
+  segments_.clear();
+  controls_.resize(count);
+  for (std::size_t i = 0; i < count;) {
+    std::size_t size = batch.datagrams[i].iov_len;
+    std::size_t run = 1;
+    if (gso_ && size > 0) {
+      // Equal sizes, and the last may be shorter: that is what GSO can cut.
+      std::size_t limit = std::min(kMaxGsoSegments, kMaxGsoPayload / size);
+      while (run < limit && i + run < count && batch.datagrams[i + run].iov_len == size) ++run;
+      if (run < limit && i + run < count && batch.datagrams[i + run].iov_len < size &&
+          batch.datagrams[i + run].iov_len > 0)
+        ++run;
+    }
+    mmsghdr message{};
+    message.msg_hdr.msg_iov = const_cast<iovec*>(&batch.datagrams[i]);
+    message.msg_hdr.msg_iovlen = run;
+    if (run > 1) {
+      SegmentControl& control = controls_[messages_.size()];
+      message.msg_hdr.msg_control = control.data();
+      message.msg_hdr.msg_controllen = control.size();
+      cmsghdr* header = CMSG_FIRSTHDR(&message.msg_hdr);
+      header->cmsg_level = SOL_UDP;
+      header->cmsg_type = UDP_SEGMENT;
+      header->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+      auto segment = static_cast<std::uint16_t>(size);
+      std::memcpy(CMSG_DATA(header), &segment, sizeof segment);
+    }
+    messages_.push_back(message);
+    segments_.push_back(run);
+    i += run;
   }
+}
+
+bool UdpSink::write(const Batch& batch) {
+  if (batch.datagrams.empty()) return true;
+  build_messages(batch);
   for (auto& destination : destinations_) {
     if (!ensure_connected(*destination)) {
-      count_error(*destination, ENETUNREACH, count);
+      count_error(*destination, ENETUNREACH, batch.datagrams.size());
       continue;
     }
-    send_all(*destination, count);
+    send_all(*destination);
   }
   return true;
 }
 
-// Sends messages_[0..count) in order. A datagram the kernel refuses is counted
-// and skipped; the rest still go out.
-void UdpSink::send_all(Destination& destination, std::size_t count) {
+// Sends every message in order. A message the kernel refuses is counted and
+// skipped; the rest still go out.
+void UdpSink::send_all(Destination& destination) {
   std::size_t next = 0;
+  std::size_t count = messages_.size();
   bool retried = false;
   while (next < count) {
     int n = ::sendmmsg(destination.fd.get(), &messages_[next], static_cast<unsigned>(count - next), 0);
     if (n > 0) {
-      for (int i = 0; i < n; ++i) add(destination.bytes, messages_[next + static_cast<std::size_t>(i)].msg_len);
-      add(destination.datagrams, static_cast<std::uint64_t>(n));
+      for (std::size_t i = next; i < next + static_cast<std::size_t>(n); ++i) {
+        add(destination.bytes, messages_[i].msg_len);
+        add(destination.datagrams, segments_[i]);
+      }
       next += static_cast<std::size_t>(n);
       retried = false;
       continue;
@@ -85,17 +122,29 @@ void UdpSink::send_all(Destination& destination, std::size_t count) {
       if (error != ECONNREFUSED) ::poll(nullptr, 0, 1);
       continue;
     }
-    count_error(destination, error, 1);
+    if (segments_[next] > 1 && (error == EIO || error == EINVAL || error == EOPNOTSUPP)) {
+      // The route cannot segment (no checksum offload): send datagram by datagram from now on.
+      if (gso_) spdlog::warn("udp {}: GSO refused ({}); sending datagrams one by one", destination.address.to_string(), net::errno_text(error));
+      gso_ = false;
+      send_one_by_one(destination, messages_[next]);
+    } else {
+      count_error(destination, error, segments_[next]);
+    }
     ++next;
     retried = false;
   }
 }
 
-void UdpSink::count_error(Destination& destination, int error, std::size_t lost) {
-  add(destination.errors, lost);
-  if (destination.log.allow()) {
-    spdlog::warn("udp {}: send failed: {} ({} datagrams not sent so far; logged at most every 10 s)",
-                 destination.address.to_string(), net::errno_text(error), get(destination.errors));
+void UdpSink::send_one_by_one(Destination& destination, const mmsghdr& message) {
+  for (std::size_t i = 0; i < message.msg_hdr.msg_iovlen; ++i) {
+    const iovec& datagram = message.msg_hdr.msg_iov[i];
+    ssize_t n = ::send(destination.fd.get(), datagram.iov_base, datagram.iov_len, 0);
+    if (n < 0) {
+      count_error(destination, errno, 1);
+      continue;
+    }
+    add(destination.bytes, static_cast<std::uint64_t>(n));
+    add(destination.datagrams, 1);
   }
 }
 
@@ -105,6 +154,14 @@ void UdpSink::note_refused(Destination& destination) {
   if (destination.log.allow())
     spdlog::warn("udp {}: port unreachable (ICMP), nobody is listening there; still sending (logged at most every 10 s)",
                  destination.address.to_string());
+}
+
+void UdpSink::count_error(Destination& destination, int error, std::size_t lost) {
+  add(destination.errors, lost);
+  if (destination.log.allow()) {
+    spdlog::warn("udp {}: send failed: {} ({} datagrams not sent so far; logged at most every 10 s)",
+                 destination.address.to_string(), net::errno_text(error), get(destination.errors));
+  }
 }
 
 std::string UdpSink::stats() const {

@@ -2,8 +2,14 @@
 // UdpSink: every datagram of a batch to each destination, one sendmmsg() per
 // destination per batch, each destination on its own connected socket so an
 // ICMP error from one never reaches the others.
+//
+// With GSO (UDP_SEGMENT), runs of equal-sized datagrams travel through the
+// stack as one message that the kernel (or the NIC) cuts into exactly the
+// same datagrams: the receiver sees the boundaries it would see without it.
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <vector>
@@ -18,7 +24,7 @@ class UdpSink final : public Sink {
  public:
   // Throws for setup errors (socket options); a destination with no route yet
   // is not an error: it is retried while the pipe runs.
-  UdpSink(const std::vector<net::Address>& destinations, const net::SocketOptions& options);
+  UdpSink(const std::vector<net::Address>& destinations, const net::SocketOptions& options, bool gso = false);
 
   bool write(const Batch& batch) override;
   std::string stats() const override;
@@ -32,14 +38,22 @@ class UdpSink final : public Sink {
     Counter datagrams{0}, bytes{0}, errors{0}, refused{0};
     LogLimit log;
   };
+  using SegmentControl = std::array<char, CMSG_SPACE(sizeof(std::uint16_t))>;
 
-  void send_all(Destination& destination, std::size_t count);
+  void build_messages(const Batch& batch);
+  void send_all(Destination& destination);
+  void send_one_by_one(Destination& destination, const mmsghdr& message);
   bool ensure_connected(Destination& destination);
   void note_refused(Destination& destination);
   void count_error(Destination& destination, int error, std::size_t lost);
 
   std::vector<std::unique_ptr<Destination>> destinations_;
+  bool gso_;
+  // Rebuilt per batch, shared by every destination (connected sockets: no
+  // message names an address). segments_[i]: datagrams in messages_[i].
   std::vector<mmsghdr> messages_;
+  std::vector<std::size_t> segments_;
+  std::vector<SegmentControl> controls_;
 };
 
 }  // namespace netdisp::stage

@@ -1,5 +1,6 @@
 #include "stage/udp_source.h"
 
+#include <netinet/udp.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@ namespace netdisp::stage {
 UdpSource::UdpSource(net::UdpListener listener, net::AccessList allow)
     : fd_(std::move(listener.fd)), bound_(listener.bound), allow_(std::move(allow)) {
   for (std::size_t i = 0; i < kUdpBatch; ++i) slots_[i] = {arena_.data() + i * kSlotSize, kSlotSize};
+  out_.reserve(kUdpBatch * kMaxGroSegments);
 }
 
 // recvmmsg() overwrites the lengths it is given, so they are set before each call.
@@ -27,15 +29,24 @@ void UdpSource::prepare() {
   }
 }
 
-bool UdpSource::accept(const mmsghdr& message) {
-  const msghdr& header = message.msg_hdr;
+// Reads the message's ancillary data; returns its GRO segment size, 0 if it is one datagram.
+std::size_t UdpSource::read_control(const msghdr& header) {
+  std::size_t segment = 0;
   for (cmsghdr* c = CMSG_FIRSTHDR(&header); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&header), c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
       std::uint32_t dropped = 0;  // the socket's running total, as the kernel counts it
       std::memcpy(&dropped, CMSG_DATA(c), sizeof dropped);
       kernel_drops_.store(dropped, std::memory_order_relaxed);
+    } else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+      int size = 0;
+      std::memcpy(&size, CMSG_DATA(c), sizeof size);
+      segment = size > 0 ? static_cast<std::size_t>(size) : 0;
     }
   }
+  return segment;
+}
+
+bool UdpSource::allowed(const msghdr& header) {
   if (allow_.empty()) return true;
   auto peer = net::Address::from_sockaddr(static_cast<const sockaddr*>(header.msg_name), header.msg_namelen);
   if (allow_.allows(peer)) return true;
@@ -55,16 +66,25 @@ ReadStatus UdpSource::read(Batch& batch) {
       spdlog::warn("udp {}: receive: {}", bound_.to_string(), std::strerror(errno));
     return ReadStatus::kWouldBlock;
   }
-  std::size_t count = 0;
+  out_.clear();
   std::size_t bytes = 0;
-  for (int i = 0; i < n; ++i) {
-    if (!accept(messages_[i])) continue;
-    out_[count++] = {slots_[i].iov_base, messages_[i].msg_len};
-    bytes += messages_[i].msg_len;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
+    const msghdr& header = messages_[i].msg_hdr;
+    std::size_t segment = read_control(header);
+    if (!allowed(header)) continue;
+    auto* data = static_cast<std::byte*>(slots_[i].iov_base);
+    std::size_t length = messages_[i].msg_len;
+    bytes += length;
+    if (segment == 0 || segment >= length) {
+      out_.push_back({data, length});
+      continue;
+    }
+    for (std::size_t offset = 0; offset < length; offset += segment)
+      out_.push_back({data + offset, std::min(segment, length - offset)});
   }
-  add(datagrams_, count);
+  add(datagrams_, out_.size());
   add(bytes_, bytes);
-  batch = Batch{std::span<const iovec>(out_.data(), count), bytes};
+  batch = Batch{out_, bytes};
   return ReadStatus::kData;
 }
 

@@ -102,3 +102,9 @@ TEST_CASE("interfaces are found by name, index and local address", "[address]") 
   CHECK_THROWS_AS(parse_interface("99999"), netdisp::net::UsageError);
   CHECK_THROWS_AS(parse_interface("192.0.2.77"), netdisp::net::UsageError);
 }
+
+TEST_CASE("a link-local unicast address without its interface is refused with a hint", "[address]") {
+  CHECK_THROWS_WITH(parse_address("[fe80::1]:9", PortRule::kNonZero),
+                    "address '[fe80::1]:9': a link-local address needs its interface, e.g. [fe80::1%eth0]:9921");
+  CHECK(parse_address("[fe80::1%lo]:9", PortRule::kNonZero).scope_id() > 0);
+}
