@@ -31,14 +31,21 @@ void FileSink::reopen(const char* why) {
   }
 }
 
-bool FileSink::write(const Batch& batch) {
+bool FileSink::on_ready(short /*revents*/) {
+  reopen_if_asked();
+  return true;
+}
+
+bool FileSink::reopen_if_asked() {
   unsigned generation = control_.reopen_generation();
-  if (generation != generation_) {
-    generation_ = generation;
-    reopen("SIGHUP");
-  } else if (failing_) {
-    reopen("retry after write error");
-  }
+  if (generation == generation_) return false;
+  generation_ = generation;
+  reopen("SIGHUP");
+  return true;
+}
+
+bool FileSink::write(const Batch& batch) {
+  if (!reopen_if_asked() && failing_) reopen("retry after write error");
   WriteResult result = write_all(fd_.get(), batch.datagrams);
   add(bytes_, result.written);
   if (result.error) {

@@ -21,10 +21,12 @@ class FileSink final : public Sink {
   FileSink(std::string path, const Control& control, bool exit_on_write_error);
 
   bool write(const Batch& batch) override;
+  bool on_ready(short revents) override;  // reopens after SIGHUP while no data flows
   std::string stats() const override;
 
  private:
   void reopen(const char* why);
+  bool reopen_if_asked();
   void note_failure(int error, std::size_t lost);
 
   std::string path_;

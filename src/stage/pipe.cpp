@@ -14,9 +14,10 @@ double now_seconds() {
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
-// Sinks with a peer of their own are checked about once a second even when
-// no data flows, so a vanished or stalled TCP client is noticed.
-constexpr int kSinkCheckMs = 1000;
+// Sinks are given a tick about once a second even when no data flows, so a
+// vanished or stalled TCP client is noticed and a log file is reopened after
+// SIGHUP without waiting for the next datagram.
+constexpr int kSinkTickMs = 1000;
 
 }  // namespace
 
@@ -48,8 +49,7 @@ void Pipe::run(const Control& control) {
 bool Pipe::wait(const Control& control) {
   std::vector<pollfd> fds{{source_->poll_fd(), POLLIN, 0}, {control.stop_fd(), POLLIN, 0}};
   for (std::size_t i = 0; i < sinks_.size(); ++i) fds.push_back(alive_[i] ? sinks_[i]->watch() : pollfd{-1, 0, 0});
-  bool watching = fds.size() > 2;
-  int rc = ::poll(fds.data(), fds.size(), watching ? kSinkCheckMs : -1);
+  int rc = ::poll(fds.data(), fds.size(), kSinkTickMs);
   if (rc < 0 && errno != EINTR) return false;
   if (fds[1].revents) return false;
   return poll_sinks(fds, 2);
@@ -57,7 +57,7 @@ bool Pipe::wait(const Control& control) {
 
 bool Pipe::poll_sinks(const std::vector<pollfd>& fds, std::size_t first) {
   for (std::size_t i = 0; i < sinks_.size(); ++i) {
-    if (!alive_[i] || fds[first + i].fd < 0) continue;
+    if (!alive_[i]) continue;
     if (!sinks_[i]->on_ready(fds[first + i].revents)) {
       alive_[i] = false;
       --alive_count_;

@@ -19,7 +19,8 @@ class Sink {
   // A sink with a peer of its own (a TCP client) asks to be polled for it;
   // fd -1 means nothing to watch.
   virtual pollfd watch() const { return pollfd{-1, 0, 0}; }
-  // The revents of watch(), or 0 about once a second; false ends the sink.
+  // While the source is idle: the revents of watch(), or 0 as a tick about
+  // once a second; false ends the sink.
   virtual bool on_ready(short /*revents*/) { return true; }
   virtual std::string stats() const = 0;
 };

@@ -194,3 +194,19 @@ TEST_CASE("a FileSink on a full disk counts the loss and keeps going", "[pipe]")
   FileSink strict("/dev/full", control, true);
   CHECK_THROWS_AS(strict.write(Batch{std::span<const iovec>(&view, 1), data.size()}), net::Error);
 }
+
+TEST_CASE("an idle FileSink reopens its file on the tick after SIGHUP", "[pipe]") {
+  std::string path = temp_path("idle");
+  std::string moved = path + ".1";
+  Control control;
+  FileSink sink(path, control, false);
+  std::rename(path.c_str(), moved.c_str());
+  CHECK(::access(path.c_str(), F_OK) != 0);
+  CHECK(sink.on_ready(0));
+  CHECK(::access(path.c_str(), F_OK) != 0);  // no SIGHUP yet: nothing to reopen
+  control.request_reopen();
+  CHECK(sink.on_ready(0));
+  CHECK(::access(path.c_str(), F_OK) == 0);
+  std::remove(path.c_str());
+  std::remove(moved.c_str());
+}
