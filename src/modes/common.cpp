@@ -9,7 +9,10 @@
 #include <iostream>
 
 #include "net/error.h"
+#include "modes/supervisor.h"
 #include "stage/pipe.h"
+#include "stage/stdout_sink.h"
+#include "stage/udp_source.h"
 
 namespace netdisp::modes {
 namespace {
@@ -183,6 +186,23 @@ net::UdpListener listen_udp(const net::Address& address, const net::SocketOption
                  listener.bound.to_string(), grant.asked / 1024, grant.granted / 1024, grant.asked);
   }
   return listener;
+}
+
+std::unique_ptr<stage::Pipe> udp_pipe(const net::Address& listen, const net::SocketOptions& options,
+                                      const net::AccessList& allow, std::unique_ptr<stage::Sink> sink, bool tee,
+                                      const std::string& label) {
+  std::vector<std::unique_ptr<stage::Sink>> sinks;
+  sinks.push_back(std::move(sink));
+  if (tee) sinks.push_back(std::make_unique<stage::StdoutSink>());
+  auto source = std::make_unique<stage::UdpSource>(listen_udp(listen, options), allow);
+  if (!label.empty()) spdlog::info("udp {} -> {}", source->bound().to_string(), label);
+  return std::make_unique<stage::Pipe>(std::move(source), std::move(sinks));
+}
+
+int run_pipes(stage::Control& control, std::vector<std::unique_ptr<stage::Pipe>>& pipes) {
+  Supervisor supervisor(control);
+  for (auto& pipe : pipes) supervisor.spawn("pipe", [&control, &pipe] { pipe->run(control); });
+  return supervisor.run([&] { return all_stats(pipes); });
 }
 
 std::vector<std::string> all_stats(const std::vector<std::unique_ptr<stage::Pipe>>& pipes) {

@@ -11,7 +11,9 @@
 #include "net/udp_socket.h"
 
 namespace netdisp::stage {
+class Control;
 class Pipe;
+class Sink;
 }
 
 namespace netdisp::modes {
@@ -62,6 +64,16 @@ net::UdpListener listen_udp(const net::Address& address, const net::SocketOption
 
 // Every pipe's counter lines, in order.
 std::vector<std::string> all_stats(const std::vector<std::unique_ptr<stage::Pipe>>& pipes);
+
+// The pipe of a listening mode: a UDP listener (logged, see listen_udp) into
+// `sink`, and into stdout as well with --tee. A non-empty `label` is logged
+// as "udp BOUND -> label".
+std::unique_ptr<stage::Pipe> udp_pipe(const net::Address& listen, const net::SocketOptions& options,
+                                      const net::AccessList& allow, std::unique_ptr<stage::Sink> sink, bool tee,
+                                      const std::string& label = "");
+
+// One thread per pipe, under a Supervisor, until a signal; returns the exit code.
+int run_pipes(stage::Control& control, std::vector<std::unique_ptr<stage::Pipe>>& pipes);
 
 }  // namespace netdisp::modes
 

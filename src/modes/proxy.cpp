@@ -5,11 +5,8 @@
 
 #include "modes/common.h"
 #include "modes/modes.h"
-#include "modes/supervisor.h"
 #include "stage/pipe.h"
-#include "stage/stdout_sink.h"
 #include "stage/udp_sink.h"
-#include "stage/udp_source.h"
 
 namespace netdisp::modes {
 namespace {
@@ -53,20 +50,13 @@ int proxy_main(int argc, char** argv, Run run) {
 
   // Each listen thread gets its own sending sockets: threads share nothing.
   std::vector<std::unique_ptr<stage::Pipe>> pipes;
-  for (const net::Address& listen : listens) {
-    std::vector<std::unique_ptr<stage::Sink>> sinks;
-    sinks.push_back(std::make_unique<stage::UdpSink>(downstreams, sockets, gso));
-    if (tee) sinks.push_back(std::make_unique<stage::StdoutSink>());
-    auto source = std::make_unique<stage::UdpSource>(listen_udp(listen, sockets), allow);
-    pipes.push_back(std::make_unique<stage::Pipe>(std::move(source), std::move(sinks)));
-  }
+  for (const net::Address& listen : listens)
+    pipes.push_back(udp_pipe(listen, sockets, allow, std::make_unique<stage::UdpSink>(downstreams, sockets, gso), tee));
   for (const net::Address& downstream : downstreams) spdlog::info("forwarding to udp {}", downstream.to_string());
 
   // One thread per listen socket, until a signal stops them.
   stage::Control control;
-  Supervisor supervisor(control);
-  for (auto& pipe : pipes) supervisor.spawn("proxy", [&control, &pipe] { pipe->run(control); });
-  return supervisor.run([&] { return all_stats(pipes); });
+  return run_pipes(control, pipes);
 }
 
 }  // namespace netdisp::modes

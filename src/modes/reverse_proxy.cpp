@@ -104,18 +104,11 @@ int reverse_proxy_main(int argc, char** argv, Run run) {
   // upstream of our own, a member of the group copies the channel to stdout.
   std::vector<std::unique_ptr<stage::Pipe>> pipes;
   for (const net::Address& listen : udp_listens) {
-    std::vector<std::unique_ptr<stage::Sink>> sinks;
-    sinks.push_back(std::make_unique<stage::UdpSink>(std::vector{settings.group}, settings.sockets, gso));
-    if (tee) sinks.push_back(std::make_unique<stage::StdoutSink>());
-    auto source = std::make_unique<stage::UdpSource>(listen_udp(listen, settings.sockets), allow);
-    pipes.push_back(std::make_unique<stage::Pipe>(std::move(source), std::move(sinks)));
+    auto to_group = std::make_unique<stage::UdpSink>(std::vector{settings.group}, settings.sockets, gso);
+    pipes.push_back(udp_pipe(listen, settings.sockets, allow, std::move(to_group), tee));
   }
-  if (tee && udp_listens.empty()) {
-    std::vector<std::unique_ptr<stage::Sink>> sinks;
-    sinks.push_back(std::make_unique<stage::StdoutSink>());
-    auto source = std::make_unique<stage::UdpSource>(listen_udp(settings.group, settings.sockets), net::AccessList());
-    pipes.push_back(std::make_unique<stage::Pipe>(std::move(source), std::move(sinks)));
-  }
+  if (tee && udp_listens.empty())
+    pipes.push_back(udp_pipe(settings.group, settings.sockets, {}, std::make_unique<stage::StdoutSink>(), false));
 
   // Downstream: one acceptor per --tcp_listen_addr, one thread per client.
   std::vector<std::unique_ptr<stage::TcpAcceptor>> acceptors;

@@ -6,12 +6,9 @@
 #include "modes/common.h"
 #include "modes/log_name.h"
 #include "modes/modes.h"
-#include "modes/supervisor.h"
 #include "net/error.h"
 #include "stage/file_sink.h"
 #include "stage/pipe.h"
-#include "stage/stdout_sink.h"
-#include "stage/udp_source.h"
 
 namespace netdisp::modes {
 namespace {
@@ -74,19 +71,12 @@ int server_main(int argc, char** argv, Run run) {
   stage::Control control;
   std::vector<std::unique_ptr<stage::Pipe>> pipes;
   for (std::size_t i = 0; i < addresses.size(); ++i) {
-    const std::string& file = files[i];
-    std::vector<std::unique_ptr<stage::Sink>> sinks;
-    sinks.push_back(std::make_unique<stage::FileSink>(file, control, exit_on_write_error));
-    if (tee) sinks.push_back(std::make_unique<stage::StdoutSink>());
-    auto source = std::make_unique<stage::UdpSource>(listen_udp(addresses[i], sockets), allow);
-    spdlog::info("udp {} -> file {}", source->bound().to_string(), file);
-    pipes.push_back(std::make_unique<stage::Pipe>(std::move(source), std::move(sinks)));
+    auto file = std::make_unique<stage::FileSink>(files[i], control, exit_on_write_error);
+    pipes.push_back(udp_pipe(addresses[i], sockets, allow, std::move(file), tee, "file " + files[i]));
   }
 
   // One thread per listen socket, until a signal stops them.
-  Supervisor supervisor(control);
-  for (auto& pipe : pipes) supervisor.spawn("server", [&control, &pipe] { pipe->run(control); });
-  return supervisor.run([&] { return all_stats(pipes); });
+  return run_pipes(control, pipes);
 }
 
 }  // namespace netdisp::modes
