@@ -37,6 +37,7 @@ all_zero() { [[ ${1%/*} == "${1#*/}" && ${1#*/} != 0 ]]; }
 tool_label() {
   case $1 in
     netdisp) echo "netdisp" ;;
+    netdisp-gso) echo "netdisp --gso on / --gro on" ;;
     socat) echo "socat (defaults)" ;;
     socat-rcvbuf) echo "socat so-rcvbuf=64M" ;;
     iperf3) echo "iperf3 (discards data)" ;;
@@ -209,14 +210,16 @@ EOF
   echo
   echo "Ratios of medians (goodput):"
   echo
-  echo "| datagram | netdisp / socat | netdisp / socat so-rcvbuf=64M | netdisp / iperf3 |"
-  echo "|---|---|---|---|"
+  echo "| datagram | netdisp / socat | netdisp / socat so-rcvbuf=64M | netdisp / iperf3 | netdisp --gso/--gro on / socat | netdisp --gso/--gro on / iperf3 |"
+  echo "|---|---|---|---|---|---|"
   for size in "${CLIENT_SIZES[@]}"; do
-    local nd
+    local nd gso so ip
     nd=$(med sec=client tool=netdisp size="$size" -- goodput)
-    echo "| $size | $(ratio "$nd" "$(med sec=client tool=socat size="$size" -- goodput)")" \
-      "| $(ratio "$nd" "$(med sec=client tool=socat-rcvbuf size="$size" -- goodput)")" \
-      "| $(ratio "$nd" "$(med sec=client tool=iperf3 size="$size" -- goodput)") |"
+    gso=$(med sec=client tool=netdisp-gso size="$size" -- goodput)
+    so=$(med sec=client tool=socat size="$size" -- goodput)
+    ip=$(med sec=client tool=iperf3 size="$size" -- goodput)
+    echo "| $size | $(ratio "$nd" "$so") | $(ratio "$nd" "$(med sec=client tool=socat-rcvbuf size="$size" -- goodput)")" \
+      "| $(ratio "$nd" "$ip") | $(ratio "$gso" "$so") | $(ratio "$gso" "$ip") |"
   done
   echo
   echo "![goodput by datagram size](goodput.png)"
@@ -372,7 +375,7 @@ write_report() {
 write_plot() {
   local data=$W/goodput.dat size tool
   {
-    echo "# size netdisp min max socat min max socat-rcvbuf min max iperf3 min max (Gbit/s)"
+    echo "# size, then median min max (Gbit/s) of: ${CLIENT_TOOLS[*]}"
     for size in "${CLIENT_SIZES[@]}"; do
       printf '%s' "$size"
       for tool in "${CLIENT_TOOLS[@]}"; do
@@ -395,9 +398,23 @@ set xrange [1000:100000]
 set yrange [0:*]
 set key top left
 set grid ytics
-plot "$data" using (\$1*0.93):2:3:4 with yerrorlines lw 2 pt 7 title "netdisp", \
-     "" using (\$1*0.98):5:6:7 with yerrorlines lw 2 pt 5 title "socat (defaults)", \
-     "" using (\$1*1.02):8:9:10 with yerrorlines lw 2 pt 9 title "socat so-rcvbuf=64M", \
-     "" using (\$1*1.07):11:12:13 with yerrorlines lw 2 pt 11 dt 2 title "iperf3 receiver (discards data)"
+$(plot_lines "$data")
 EOF
+}
+
+# plot_lines DATA: gnuplot's plot command, one line per tool of CLIENT_TOOLS.
+plot_lines() {
+  local i tool column dx sep="plot"
+  for i in "${!CLIENT_TOOLS[@]}"; do
+    tool=${CLIENT_TOOLS[$i]}
+    column=$((2 + 3 * i))
+    dx=$(awk -v i="$i" -v n="${#CLIENT_TOOLS[@]}" 'BEGIN { printf "%.3f", 1 + 0.03 * (i - (n - 1) / 2) }')
+    local style="lw 2"
+    [[ $tool != iperf3 ]] || style='lw 2 dt 2 lc rgb "#555555"'
+    printf '%s "%s" using ($1*%s):%d:%d:%d with yerrorlines %s pt %d title "%s"' "$sep" "$1" "$dx" \
+      "$column" $((column + 1)) $((column + 2)) "$style" $((5 + 2 * i)) "$(tool_label "$tool")"
+    sep=", \\
+    "
+  done
+  echo
 }
