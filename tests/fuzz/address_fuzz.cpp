@@ -44,34 +44,34 @@ bool is_literal(std::string_view text) {
 }
 
 void check_address(std::string_view text) {
-  std::string shown = fuzz::printable(text);
+  auto shown = [&] { return fuzz::printable(text); };
   auto any_port = try_parse(text, net::PortRule::kZeroAllowed);
   auto non_zero = try_parse(text, net::PortRule::kNonZero);
   if (any_port) {
     const net::Address& a = *any_port;
     bool v4 = a.family() == AF_INET && a.length() == sizeof(sockaddr_in);
     bool v6 = a.family() == AF_INET6 && a.length() == sizeof(sockaddr_in6);
-    fuzz::expect(v4 || v6, "'" + shown + "' parsed to family " + std::to_string(a.family()) + " length " +
+    FUZZ_EXPECT(v4 || v6, "'" + shown() + "' parsed to family " + std::to_string(a.family()) + " length " +
                                std::to_string(a.length()));
-    if (text.front() == '[') fuzz::expect(v6, "'" + shown + "' is bracketed but did not give IPv6");
+    if (text.front() == '[') FUZZ_EXPECT(v6, "'" + shown() + "' is bracketed but did not give IPv6");
     auto again = try_parse(a.to_string(), net::PortRule::kZeroAllowed);
-    fuzz::expect(again && same_address(a, *again),
-                 "'" + shown + "' -> '" + a.to_string() + "' does not parse back to the same address");
+    FUZZ_EXPECT(again && same_address(a, *again),
+                 "'" + shown() + "' -> '" + a.to_string() + "' does not parse back to the same address");
   }
   if (is_literal(text)) {
     bool should = any_port && any_port->port() != 0;
-    fuzz::expect(should == non_zero.has_value(), "'" + shown + "': kNonZero " +
+    FUZZ_EXPECT(should == non_zero.has_value(), "'" + shown() + "': kNonZero " +
                                                      (non_zero ? "accepted" : "refused") + ", kZeroAllowed " +
                                                      (any_port ? "port " + std::to_string(any_port->port()) : "refused"));
-    if (non_zero) fuzz::expect(same_address(*any_port, *non_zero), "'" + shown + "': the two rules disagree");
+    if (non_zero) FUZZ_EXPECT(same_address(*any_port, *non_zero), "'" + shown() + "': the two rules disagree");
   }
 }
 
 void check_interface(std::string_view text) {
   try {
     net::Interface found = net::parse_interface(text);
-    fuzz::expect(found.index != 0, "interface '" + fuzz::printable(text) + "' accepted with index 0");
-    fuzz::expect(!net::interface_name(found.index).empty(), "interface index without a name");
+    FUZZ_EXPECT(found.index != 0, "interface '" + fuzz::printable(text) + "' accepted with index 0");
+    FUZZ_EXPECT(!net::interface_name(found.index).empty(), "interface index without a name");
   } catch (const net::UsageError&) {
   } catch (const net::Error&) {
   }

@@ -45,12 +45,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   int fd_before = lowest_free_fd();
   try {
     int rc = modes::check_args(ND_FUZZ_MODE, static_cast<int>(argv.size() - 1), argv.data());
-    fuzz::expect(rc == 0, shown(args) + ": check returned " + std::to_string(rc));
+    FUZZ_EXPECT(rc == 0, shown(args) + ": check returned " + std::to_string(rc));
   } catch (const net::UsageError&) {
   } catch (const net::Error&) {
   } catch (const std::exception& e) {
     fuzz::broken(shown(args) + ": unexpected exception: " + e.what());
   }
-  fuzz::expect(lowest_free_fd() == fd_before, shown(args) + ": a file descriptor was left open");
+  FUZZ_EXPECT(lowest_free_fd() == fd_before, shown(args) + ": a file descriptor was left open");
   return 0;
 }

@@ -47,25 +47,26 @@ bool reference_contains(const net::Cidr& range, const net::Address& peer) {
   return true;
 }
 
-void check_range(const net::Cidr& range, const std::string& line) {
+void check_range(const net::Cidr& range, const std::string& text) {
+  auto line = [&] { return fuzz::printable(text); };
   unsigned width = range.family == AF_INET ? 32 : 128;
-  fuzz::expect(range.family == AF_INET || range.family == AF_INET6, "'" + line + "': family " + std::to_string(range.family));
-  fuzz::expect(range.prefix <= width, "'" + line + "': prefix " + std::to_string(range.prefix));
+  FUZZ_EXPECT(range.family == AF_INET || range.family == AF_INET6, "'" + line() + "': family " + std::to_string(range.family));
+  FUZZ_EXPECT(range.prefix <= width, "'" + line() + "': prefix " + std::to_string(range.prefix));
   net::Address own = make_address(range.family, range.bytes.data());
-  fuzz::expect(range.contains(own), "'" + line + "' does not contain its own address");
+  FUZZ_EXPECT(range.contains(own), "'" + line() + "' does not contain its own address");
   // One flipped bit, at a few positions around the prefix boundary and at both ends.
   for (unsigned i : {0u, range.prefix ? range.prefix - 1 : 0u, range.prefix, width - 1}) {
     if (i >= width) continue;
     std::array<std::uint8_t, 16> flipped = range.bytes;
     flipped[i / 8] ^= static_cast<std::uint8_t>(0x80 >> (i % 8));
     bool inside = range.contains(make_address(range.family, flipped.data()));
-    fuzz::expect(inside == (i >= range.prefix), "'" + line + "': bit " + std::to_string(i) + " flipped gives contains=" +
+    FUZZ_EXPECT(inside == (i >= range.prefix), "'" + line() + "': bit " + std::to_string(i) + " flipped gives contains=" +
                                                    std::to_string(inside));
   }
   std::uint8_t other[16] = {};
   std::memcpy(other, range.bytes.data(), 16);
-  fuzz::expect(!range.contains(make_address(range.family == AF_INET ? AF_INET6 : AF_INET, other)),
-               "'" + line + "' contains an address of the other family");
+  FUZZ_EXPECT(!range.contains(make_address(range.family == AF_INET ? AF_INET6 : AF_INET, other)),
+               "'" + line() + "' contains an address of the other family");
 }
 
 }  // namespace
@@ -74,7 +75,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<net::Cidr> ranges;
   std::vector<net::Address> peers;
   for (const std::string& line : fuzz::split(fuzz::as_text(data, size), '\n')) {
-    std::string shown = fuzz::printable(line);
     if (!line.empty() && line.front() == '@') {
       std::uint8_t bytes[16] = {};
       std::string text = line.substr(1);
@@ -84,7 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     try {
       net::Cidr range = net::parse_cidr(line);
-      check_range(range, shown);
+      check_range(range, line);
       ranges.push_back(range);
     } catch (const net::UsageError&) {
     }
@@ -94,10 +94,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     bool any = false;
     for (const net::Cidr& range : ranges) {
       bool expected = reference_contains(range, peer);
-      fuzz::expect(range.contains(peer) == expected, "contains disagrees with the reference for " + peer.to_string());
+      FUZZ_EXPECT(range.contains(peer) == expected, "contains disagrees with the reference for " + peer.to_string());
       any = any || expected;
     }
-    fuzz::expect(list.allows(peer) == (ranges.empty() || any), "allows() wrong for " + peer.to_string());
+    FUZZ_EXPECT(list.allows(peer) == (ranges.empty() || any), "allows() wrong for " + peer.to_string());
   }
   return 0;
 }

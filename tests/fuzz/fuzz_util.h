@@ -21,9 +21,12 @@ inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {
   std::abort();
 }
 
-inline void expect(bool ok, const std::string& what) {
-  if (!ok) broken(what);
-}
+// FUZZ_EXPECT(condition, message): the message (a std::string expression) is
+// only built when the condition fails, which keeps the targets fast.
+#define FUZZ_EXPECT(condition, what)             \
+  do {                                           \
+    if (!(condition)) ::netdisp::fuzz::broken(what); \
+  } while (0)
 
 // Splits on `separator`; an empty input gives no pieces.
 inline std::vector<std::string> split(std::string_view text, char separator) {

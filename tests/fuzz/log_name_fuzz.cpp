@@ -24,28 +24,30 @@ void check_safe(std::string_view listen) {
   std::string safe = modes::filename_safe(listen);
   std::size_t brackets = 0;
   for (char c : listen) brackets += c == '[' || c == ']';
-  fuzz::expect(safe.size() == listen.size() - brackets,
+  FUZZ_EXPECT(safe.size() == listen.size() - brackets,
                "filename_safe('" + fuzz::printable(listen) + "') has length " + std::to_string(safe.size()));
   for (char c : safe)
-    fuzz::expect(allowed_char(c), "filename_safe('" + fuzz::printable(listen) + "') = '" + fuzz::printable(safe) + "'");
+    FUZZ_EXPECT(allowed_char(c), "filename_safe('" + fuzz::printable(listen) + "') = '" + fuzz::printable(safe) + "'");
 }
 
 void check_path(std::string_view path, std::string_view listen) {
   std::string out = modes::log_path_for(path, listen);
-  std::string what = "log_path_for('" + fuzz::printable(path) + "', '" + fuzz::printable(listen) + "') = '" +
-                     fuzz::printable(out) + "'";
+  auto what = [&] {
+    return "log_path_for('" + fuzz::printable(path) + "', '" + fuzz::printable(listen) + "') = '" +
+           fuzz::printable(out) + "'";
+  };
   std::size_t slash = path.rfind('/');
   std::size_t name_start = slash == std::string_view::npos ? 0 : slash + 1;
-  fuzz::expect(out.compare(0, name_start, path.substr(0, name_start)) == 0, what + ": directory changed");
-  fuzz::expect(out.find('/', name_start) == std::string::npos, what + ": '/' added to the file name");
-  fuzz::expect(out != path, what + ": same as the base path");
+  FUZZ_EXPECT(out.compare(0, name_start, path.substr(0, name_start)) == 0, what() + ": directory changed");
+  FUZZ_EXPECT(out.find('/', name_start) == std::string::npos, what() + ": '/' added to the file name");
+  FUZZ_EXPECT(out != path, what() + ": same as the base path");
 
   std::string_view name = path.substr(name_start);
   std::size_t dot = name.rfind('.');
   std::size_t insert_at = dot != std::string_view::npos && dot > 0 ? name_start + dot : path.size();
   std::string expected = std::string(path.substr(0, insert_at)) + "." + modes::filename_safe(listen) +
                          std::string(path.substr(insert_at));
-  fuzz::expect(out == expected, what + ", expected '" + fuzz::printable(expected) + "'");
+  FUZZ_EXPECT(out == expected, what() + ", expected '" + fuzz::printable(expected) + "'");
 }
 
 }  // namespace
