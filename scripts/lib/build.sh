@@ -20,11 +20,15 @@ cpu_took() { awk -v a="$1" -v b="$(cpu_now)" 'BEGIN { printf "cpu %.1fs", b - a 
 
 # meson_setup DIR ARGS...: configure DIR, or reconfigure it so that new tests
 # and changed options are picked up; start over when the old one is unusable
-# (e.g. made by another meson version).
+# (e.g. made by another meson version). A reconfigure leaves out -Dbuildtype:
+# meson 1.0 applies the project's default optimization=s at the first setup
+# but the build type's own level (-O2 for debugoptimized) when it is given
+# again, so repeating it would recompile everything once.
 meson_setup() {
-  local dir=$1; shift
+  local dir=$1 arg again=(); shift
   if [[ -f $dir/meson-private/coredata.dat ]]; then
-    meson setup --reconfigure "$dir" "$@" || meson setup --wipe "$dir" "$@"
+    for arg in "$@"; do [[ $arg == -Dbuildtype=* ]] || again+=("$arg"); done
+    meson setup --reconfigure "$dir" "${again[@]}" || meson setup --wipe "$dir" "$@"
   else
     meson setup "$dir" "$@"
   fi
