@@ -17,7 +17,11 @@ declare -A BENCH_PIDS=()
 start() {
   local name=$1
   shift
-  "$@" >"$W/$name.out" 2>"$W/$name.err" &
+  # Emptied here, not by the child's redirection: a wait_log right after must
+  # not read the previous run's lines while the child has not started yet.
+  : >"$W/$name.out"
+  : >"$W/$name.err"
+  "$@" >>"$W/$name.out" 2>>"$W/$name.err" &
   BENCH_PIDS[$name]=$!
 }
 
