@@ -53,11 +53,20 @@ report_header() {
   load_after=$(vals sec=meta -- load_after)
   commit=$(vals sec=meta -- commit)
   [[ $(vals sec=meta -- src_changed) == 0 ]] || dirty=" (with uncommitted changes in src/ or meson.build)"
+  # The options that shape the measurements (not --keep, --no-build, --report-from, --out).
+  local shown=() i
+  for ((i = 0; i < ${#ARGS[@]}; i++)); do
+    case ${ARGS[i]} in
+      --keep | --no-build) ;;
+      --report-from | --out | --build-dir) i=$((i + 1)) ;;
+      *) shown+=("${ARGS[i]}") ;;
+    esac
+  done
   cat <<EOF
 # netdisp benchmarks
 
-Written by \`scripts/bench${ARGS[*]:+ ${ARGS[*]}}\` on $(vals sec=meta -- date), in $((elapsed / 60)) min $((elapsed % 60)) s.
-Rerun it to refresh this page (root; about 25 minutes; \`--quick\` for a smoke run).
+Written by \`scripts/bench${shown[*]:+ ${shown[*]}}\` on $(vals sec=meta -- date), in $((elapsed / 60)) min $((elapsed % 60)) s.
+Rerun it to refresh this page (as root; about 15 minutes plus the build; \`--quick\` for a 2-minute smoke run).
 Every trial's raw record is at the end of this page.
 
 | | |
