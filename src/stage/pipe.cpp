@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -47,7 +48,8 @@ void Pipe::run(const Control& control) {
 }
 
 bool Pipe::wait(const Control& control) {
-  std::vector<pollfd> fds{{source_->poll_fd(), POLLIN, 0}, {control.stop_fd(), POLLIN, 0}};
+  std::vector<pollfd>& fds = poll_fds_;  // reused: no allocation per wait
+  fds.assign({{source_->poll_fd(), POLLIN, 0}, {control.stop_fd(), POLLIN, 0}});
   for (std::size_t i = 0; i < sinks_.size(); ++i) fds.push_back(alive_[i] ? sinks_[i]->watch() : pollfd{-1, 0, 0});
   int rc = ::poll(fds.data(), fds.size(), kSinkTickMs);
   if (rc < 0 && errno != EINTR) return false;
@@ -71,8 +73,9 @@ void Pipe::pace(const Control& control, std::size_t bytes) {
   double ahead = started_ + sent_ / rate_ - now_seconds();
   if (ahead <= 0) return;
   // Sleep by polling the stop fd, so a stop request still ends the pipe at once.
+  // At most a second at a time: a very low --rate must not overflow the int timeout.
   pollfd stop{control.stop_fd(), POLLIN, 0};
-  ::poll(&stop, 1, static_cast<int>(std::ceil(ahead * 1000)));
+  ::poll(&stop, 1, static_cast<int>(std::ceil(std::min(ahead, 1.0) * 1000)));
 }
 
 std::vector<std::string> Pipe::stats() const {

@@ -1,6 +1,8 @@
 #pragma once
 // Pipe: one source feeding its sinks, run on one thread. Every batch the
 // source reads goes to every sink still alive, in order; nothing is copied.
+#include <poll.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +35,7 @@ class Pipe {
   std::unique_ptr<Source> source_;
   std::vector<std::unique_ptr<Sink>> sinks_;
   std::vector<bool> alive_;
+  std::vector<pollfd> poll_fds_;
   std::size_t alive_count_ = 0;
   double rate_ = 0;
   double sent_ = 0;

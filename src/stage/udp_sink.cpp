@@ -21,6 +21,9 @@ constexpr std::size_t kMaxGsoPayload = 65507;
 
 UdpSink::UdpSink(const std::vector<net::Address>& destinations, const net::SocketOptions& options, bool gso)
     : gso_(gso) {
+  // GSO messages sent to a multicast group never arrived (seen over veth and
+  // loopback): groups get datagram by datagram.
+  for (const net::Address& address : destinations) gso_ = gso_ && !address.is_multicast();
   for (const net::Address& address : destinations) {
     auto destination = std::make_unique<Destination>();
     destination->address = address;
