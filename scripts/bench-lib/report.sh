@@ -37,7 +37,7 @@ all_zero() { [[ ${1%/*} == "${1#*/}" && ${1#*/} != 0 ]]; }
 tool_label() {
   case $1 in
     netdisp) echo "netdisp" ;;
-    netdisp-gso) echo "netdisp --gso on / --gro on" ;;
+    netdisp-plain) echo "netdisp --gso off / --gro off" ;;
     socat) echo "socat (defaults)" ;;
     socat-rcvbuf) echo "socat so-rcvbuf=64M" ;;
     iperf3) echo "iperf3 (discards data)" ;;
@@ -194,7 +194,8 @@ report_client() {
   cat <<EOF
 ## 1. client -> server, unpaced, $SIZE_MIB MiB file
 
-netdisp: \`ndserver --path OUT --listen-addr 127.0.0.1:P\` and \`ndclient --path IN --server-addr 127.0.0.1:P --datagram-size SIZE\`.
+netdisp: \`ndserver --path OUT --listen-addr 127.0.0.1:P\` and \`ndclient --path IN --server-addr 127.0.0.1:P --datagram-size SIZE\`
+(defaults: GSO and GRO on, 256 MiB receive buffer); "--gso off / --gro off" adds those options to the client and the server.
 socat: \`socat -u -b SIZE UDP-RECV:P,bind=127.0.0.1 CREATE:OUT\` (and with \`,so-rcvbuf=67108864\`, which the kernel caps at
 net.core.rmem_max) and \`socat -u -b SIZE OPEN:IN UDP-SENDTO:127.0.0.1:P\`.
 iperf3: \`iperf3 -s -1\` and \`iperf3 -c 127.0.0.1 -u -b 0 -l SIZE -t $TRIAL_SECONDS --json\`; its figure is the receiver's rate
@@ -219,16 +220,16 @@ EOF
   echo
   echo "Ratios of medians (goodput):"
   echo
-  echo "| datagram | netdisp / socat | netdisp / socat so-rcvbuf=64M | netdisp / iperf3 | netdisp --gso/--gro on / socat | netdisp --gso/--gro on / iperf3 |"
+  echo "| datagram | netdisp / socat | netdisp / socat so-rcvbuf=64M | netdisp / iperf3 | netdisp --gso/--gro off / socat | netdisp --gso/--gro off / iperf3 |"
   echo "|---|---|---|---|---|---|"
   for size in "${CLIENT_SIZES[@]}"; do
-    local nd gso so ip
+    local nd plain so ip
     nd=$(med sec=client tool=netdisp size="$size" -- goodput)
-    gso=$(med sec=client tool=netdisp-gso size="$size" -- goodput)
+    plain=$(med sec=client tool=netdisp-plain size="$size" -- goodput)
     so=$(med sec=client tool=socat size="$size" -- goodput)
     ip=$(med sec=client tool=iperf3 size="$size" -- goodput)
     echo "| $size | $(ratio "$nd" "$so") | $(ratio "$nd" "$(med sec=client tool=socat-rcvbuf size="$size" -- goodput)")" \
-      "| $(ratio "$nd" "$ip") | $(ratio "$gso" "$so") | $(ratio "$gso" "$ip") |"
+      "| $(ratio "$nd" "$ip") | $(ratio "$plain" "$so") | $(ratio "$plain" "$ip") |"
   done
   echo
   echo "![goodput by datagram size](goodput.png)"
@@ -293,8 +294,8 @@ report_ingest() {
   cat <<EOF
 ## 4. paced server ingest
 
-\`ndbench send --file IN --bytes N --size SIZE --rate R\` -> receiver writing a file: \`ndserver\` (its default 64 MiB
-SO_RCVBUFFORCE), socat with its defaults, socat with so-rcvbuf=64M (capped by net.core.rmem_max). N = $INGEST_MIB MiB
+\`ndbench send --file IN --bytes N --size SIZE --rate R\` -> receiver writing a file: \`ndserver\` (its defaults: 256 MiB
+SO_RCVBUFFORCE, GRO on; and with --gro off), socat with its defaults, socat with so-rcvbuf=64M (capped by net.core.rmem_max). N = $INGEST_MIB MiB
 unpaced and at the target rates, else about $BISECT_SECONDS s of data (at most $INGEST_MIB MiB). Goodput = bits written
 to the file / the sender's time. A lossless file is compared with the input (sha256) at $INGEST_MIB MiB.
 

@@ -151,4 +151,14 @@ int connect_udp_sender(int fd, const Address& destination) {
   return ::connect(fd, destination.get(), destination.length()) == 0 ? 0 : errno;
 }
 
+std::size_t unfragmented_payload(int fd, int family) {
+  constexpr int kUdpHeader = 8;
+  int mtu = 0;
+  socklen_t size = sizeof mtu;
+  bool v6 = family == AF_INET6;
+  if (::getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &size) != 0) return 0;
+  int payload = mtu - (v6 ? 40 : 20) - kUdpHeader;
+  return payload > 0 ? static_cast<std::size_t>(payload) : 0;
+}
+
 }  // namespace netdisp::net

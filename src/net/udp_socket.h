@@ -52,6 +52,11 @@ UniqueFd open_udp_sender(const Address& destination, const SocketOptions& option
 // route yet the caller retries later.
 int connect_udp_sender(int fd, const Address& destination);
 
+// The largest datagram payload a connected sender can send without IP
+// fragmentation (route MTU minus IP and UDP headers): the most a GSO segment
+// may carry, since segmentation never fragments. 0 when the kernel won't say.
+std::size_t unfragmented_payload(int fd, int family);
+
 // Ask for `bytes` of SO_RCVBUF/SO_SNDBUF, forcing past the sysctl cap when the
 // process may (CAP_NET_ADMIN). Returns what the kernel granted.
 BufferGrant set_buffer_size(int fd, int optname, int bytes);

@@ -21,9 +21,6 @@ constexpr std::size_t kMaxGsoPayload = 65507;
 
 UdpSink::UdpSink(const std::vector<net::Address>& destinations, const net::SocketOptions& options, bool gso)
     : gso_(gso) {
-  // GSO messages sent to a multicast group never arrived (seen over veth and
-  // loopback): groups get datagram by datagram.
-  for (const net::Address& address : destinations) gso_ = gso_ && !address.is_multicast();
   for (const net::Address& address : destinations) {
     auto destination = std::make_unique<Destination>();
     destination->address = address;
@@ -40,6 +37,7 @@ bool UdpSink::ensure_connected(Destination& destination) {
   int error = net::connect_udp_sender(destination.fd.get(), destination.address);
   if (error == 0) {
     destination.connected = true;
+    destination.max_segment = net::unfragmented_payload(destination.fd.get(), destination.address.family());
     return true;
   }
   destination.next_connect = now + kReconnectInterval;
@@ -48,15 +46,26 @@ bool UdpSink::ensure_connected(Destination& destination) {
   return false;
 }
 
+// The largest datagram that may travel in a GSO message: it must fit the
+// route MTU of every destination, since one message list serves them all.
+std::size_t UdpSink::gso_segment_limit() const {
+  if (!gso_) return 0;
+  std::size_t limit = kMaxGsoPayload;
+  for (const auto& destination : destinations_)
+    if (destination->connected) limit = std::min(limit, destination->max_segment);
+  return limit;
+}
+
 void UdpSink::build_messages(const Batch& batch) {
   std::size_t count = batch.datagrams.size();
+  std::size_t segment_limit = gso_segment_limit();
   messages_.clear();
   segments_.clear();
   controls_.resize(count);
   for (std::size_t i = 0; i < count;) {
     std::size_t size = batch.datagrams[i].iov_len;
     std::size_t run = 1;
-    if (gso_ && size > 0) {
+    if (size > 0 && size <= segment_limit) {
       // Equal sizes, and the last may be shorter: that is what GSO can cut.
       std::size_t limit = std::min(kMaxGsoSegments, kMaxGsoPayload / size);
       while (run < limit && i + run < count && batch.datagrams[i + run].iov_len == size) ++run;
@@ -125,7 +134,11 @@ void UdpSink::send_all(Destination& destination) {
       if (error != ECONNREFUSED) ::poll(nullptr, 0, 1);
       continue;
     }
-    if (segments_[next] > 1 && (error == EIO || error == EINVAL || error == EOPNOTSUPP)) {
+    if (segments_[next] > 1 && error == EMSGSIZE) {
+      // The route's MTU shrank (path MTU discovery): learn the new one; these go singly.
+      destination.max_segment = net::unfragmented_payload(destination.fd.get(), destination.address.family());
+      send_one_by_one(destination, messages_[next]);
+    } else if (segments_[next] > 1 && (error == EIO || error == EINVAL || error == EOPNOTSUPP)) {
       // The route cannot segment (no checksum offload): send datagram by datagram from now on.
       if (gso_) spdlog::warn("udp {}: GSO refused ({}); sending datagrams one by one", destination.address.to_string(), net::errno_text(error));
       gso_ = false;

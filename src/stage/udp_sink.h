@@ -6,6 +6,9 @@
 // With GSO (UDP_SEGMENT), runs of equal-sized datagrams travel through the
 // stack as one message that the kernel (or the NIC) cuts into exactly the
 // same datagrams: the receiver sees the boundaries it would see without it.
+// Segmentation never fragments, so only datagrams that fit every
+// destination's route MTU unfragmented are grouped; larger ones go singly
+// and the kernel fragments them as usual.
 #include <netinet/udp.h>
 #include <sys/socket.h>
 
@@ -34,12 +37,14 @@ class UdpSink final : public Sink {
     net::Address address;
     net::UniqueFd fd;
     bool connected = false;
+    std::size_t max_segment = 0;  // largest unfragmented payload on the route; 0: unknown
     std::chrono::steady_clock::time_point next_connect{};
     Counter datagrams{0}, bytes{0}, errors{0}, refused{0};
     LogLimit log;
   };
   using SegmentControl = std::array<char, CMSG_SPACE(sizeof(std::uint16_t))>;
 
+  std::size_t gso_segment_limit() const;
   void build_messages(const Batch& batch);
   void send_all(Destination& destination);
   void send_one_by_one(Destination& destination, const mmsghdr& message);

@@ -46,11 +46,12 @@ std::size_t UdpSource::read_control(const msghdr& header) {
   return segment;
 }
 
-bool UdpSource::allowed(const msghdr& header) {
+// `datagrams`: how many the message holds (GRO coalesces a peer's datagrams).
+bool UdpSource::allowed(const msghdr& header, std::size_t datagrams) {
   if (allow_.empty()) return true;
   auto peer = net::Address::from_sockaddr(static_cast<const sockaddr*>(header.msg_name), header.msg_namelen);
   if (allow_.allows(peer)) return true;
-  add(refused_, 1);
+  add(refused_, datagrams);
   if (refused_log_.allow())
     spdlog::warn("udp {}: refused datagram from {} (not in --allow)", bound_.to_string(), peer.to_string());
   return false;
@@ -71,11 +72,12 @@ ReadStatus UdpSource::read(Batch& batch) {
   for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
     const msghdr& header = messages_[i].msg_hdr;
     std::size_t segment = read_control(header);
-    if (!allowed(header)) continue;
-    auto* data = static_cast<std::byte*>(slots_[i].iov_base);
     std::size_t length = messages_[i].msg_len;
+    bool coalesced = segment != 0 && segment < length;
+    if (!allowed(header, coalesced ? (length + segment - 1) / segment : 1)) continue;
+    auto* data = static_cast<std::byte*>(slots_[i].iov_base);
     bytes += length;
-    if (segment == 0 || segment >= length) {
+    if (!coalesced) {
       out_.push_back({data, length});
       continue;
     }

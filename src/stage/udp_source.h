@@ -34,7 +34,7 @@ class UdpSource final : public Source {
 
  private:
   void prepare();
-  bool allowed(const msghdr& header);
+  bool allowed(const msghdr& header, std::size_t datagrams);
   std::size_t read_control(const msghdr& header);
 
   net::UniqueFd fd_;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Behaviour: UDP GSO (--gso on, the sender) and GRO (--gro on, a listener)
-# change how datagrams travel through the kernel, never what arrives: a
-# receiver nobody here wrote sees exactly the datagrams it would see without
-# them, and netdisp's own listeners split coalesced messages back apart.
+# Behaviour: UDP GSO (--gso, the sender) and GRO (--gro, a listener), both on
+# by default, change how datagrams travel through the kernel, never what
+# arrives: a receiver nobody here wrote sees exactly the datagrams it would see
+# without them, and netdisp's own listeners split coalesced messages back
+# apart. With both off (4.) the datagrams are the same too.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 nd_setup
@@ -61,4 +62,13 @@ wait_file_size "$WORK/srv.log" $((300 * 1000 + 123)) 10 || fail "server with GRO
 nd_stop srv >/dev/null || true
 grep -q "received 301 datagrams, 300123 bytes" "$WORK/srv.err" || fail "server with GRO miscounted datagrams: $(grep received "$WORK/srv.err")"
 assert_same_sha "$WORK/in.bin" "$WORK/srv.log"
-echo "PASS: GSO/GRO keep datagram boundaries (plain receiver, proxy, server)"
+# 4. Both off everywhere: the plain path gives the same datagrams.
+start_receiver plain_off
+port=$(cat "$WORK/plain_off.port")
+nd_start proxy_off "$ND/ndproxy" --listen-addr 127.0.0.1:0 --downstream-addr "127.0.0.1:$port" --gro off --gso off
+proxy=$(nd_listen_addr proxy_off)
+"$ND/ndclient" --path "$WORK/in.bin" --server-addr "$proxy" --datagram-size 1000 --gso off 2>"$WORK/c4.err"
+nd_wait plain_off 15 || fail "the receiver behind a proxy without GRO/GSO did not get all 301 datagrams"
+assert_eq "$(cat "$WORK/plain_off.bin.sizes")" "$(cat "$WORK/expected.sizes")" "datagram sizes without GRO/GSO"
+assert_same_sha "$WORK/in.bin" "$WORK/plain_off.bin"
+echo "PASS: GSO/GRO keep datagram boundaries (plain receiver, proxy, server; on and off)"
