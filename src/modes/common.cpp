@@ -35,7 +35,8 @@ cxxopts::Options make_options(const std::string& program, const std::string& hel
 void add_socket_options(cxxopts::Options& options, bool listens) {
   auto adder = options.add_options("sockets");
   if (listens) {
-    adder("rcvbuf", "receive buffer to ask for, in bytes (default 64 MiB)", cxxopts::value<std::string>(), "BYTES")
+    adder("rcvbuf", "receive buffer to ask for, in bytes (default " + std::to_string(kDefaultRcvbuf >> 20) + " MiB)",
+          cxxopts::value<std::string>(), "BYTES")
         ("allow", "accept only peers in this range (repeatable); others are dropped and counted",
          cxxopts::value<std::vector<std::string>>(), "CIDR")
         ("reuse-port,reuse_port", "set SO_REUSEPORT (let other sockets share the port)")

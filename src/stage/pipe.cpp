@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cmath>
 
 namespace netdisp::stage {
 namespace {
@@ -19,6 +18,11 @@ double now_seconds() {
 // vanished or stalled TCP client is noticed and a log file is reopened after
 // SIGHUP without waiting for the next datagram.
 constexpr int kSinkTickMs = 1000;
+
+// Under --rate, a batch (up to 1 MiB from a file) leaves in slices of about
+// this much time's worth of data, each when it is due: an even stream rather
+// than a burst per batch that a receiver's buffer must absorb.
+constexpr double kPaceSliceSeconds = 0.001;
 
 }  // namespace
 
@@ -35,16 +39,36 @@ void Pipe::run(const Control& control) {
       if (!wait(control)) break;
       continue;
     }
-    for (std::size_t i = 0; i < sinks_.size(); ++i) {
-      if (alive_[i] && !sinks_[i]->write(batch)) {
-        alive_[i] = false;
-        --alive_count_;
-      }
+    if (rate_ > 0) {
+      write_paced(control, batch);
+    } else {
+      write_to_sinks(batch);
     }
-    if (rate_ > 0) pace(control, batch.bytes);
   }
   for (std::size_t i = 0; i < sinks_.size(); ++i)
     if (alive_[i]) sinks_[i]->flush();
+}
+
+void Pipe::write_to_sinks(const Batch& batch) {
+  for (std::size_t i = 0; i < sinks_.size(); ++i) {
+    if (alive_[i] && !sinks_[i]->write(batch)) {
+      alive_[i] = false;
+      --alive_count_;
+    }
+  }
+}
+
+void Pipe::write_paced(const Control& control, const Batch& batch) {
+  auto slice_bytes = static_cast<std::size_t>(rate_ * kPaceSliceSeconds);
+  std::span<const iovec> rest = batch.datagrams;
+  while (!rest.empty() && alive_count_ > 0 && !control.stop_requested()) {
+    std::size_t count = 1;  // at least one datagram, however low the rate
+    std::size_t bytes = rest[0].iov_len;
+    while (count < rest.size() && bytes + rest[count].iov_len <= slice_bytes) bytes += rest[count++].iov_len;
+    write_to_sinks(Batch{rest.first(count), bytes});
+    pace(control, bytes);
+    rest = rest.subspan(count);
+  }
 }
 
 bool Pipe::wait(const Control& control) {
@@ -72,10 +96,14 @@ void Pipe::pace(const Control& control, std::size_t bytes) {
   sent_ += static_cast<double>(bytes);
   double ahead = started_ + sent_ / rate_ - now_seconds();
   if (ahead <= 0) return;
-  // Sleep by polling the stop fd, so a stop request still ends the pipe at once.
-  // At most a second at a time: a very low --rate must not overflow the int timeout.
+  // Sleep by polling the stop fd, so a stop request still ends the pipe at
+  // once; ppoll, for sub-millisecond sleeps. At most a second at a time, so
+  // a very low --rate keeps its numbers small.
   pollfd stop{control.stop_fd(), POLLIN, 0};
-  ::poll(&stop, 1, static_cast<int>(std::ceil(std::min(ahead, 1.0) * 1000)));
+  double seconds = std::min(ahead, 1.0);
+  timespec timeout{0, static_cast<long>(seconds * 1e9)};
+  if (seconds >= 1.0) timeout = {1, 0};
+  ::ppoll(&stop, 1, &timeout, nullptr);
 }
 
 std::vector<std::string> Pipe::stats() const {

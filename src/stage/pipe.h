@@ -30,6 +30,8 @@ class Pipe {
  private:
   bool wait(const Control& control);  // false: stop requested or every sink gone
   bool poll_sinks(const std::vector<pollfd>& fds, std::size_t first);
+  void write_to_sinks(const Batch& batch);
+  void write_paced(const Control& control, const Batch& batch);
   void pace(const Control& control, std::size_t bytes);
 
   std::unique_ptr<Source> source_;

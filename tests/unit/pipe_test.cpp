@@ -105,6 +105,47 @@ TEST_CASE("a sink whose peer is gone stops receiving, the others go on", "[pipe]
   CHECK(stayer == input);
 }
 
+// Records the size of every write (how the pipe sliced its batches).
+class SliceSink final : public Sink {
+ public:
+  explicit SliceSink(std::vector<std::size_t>& writes) : writes_(writes) {}
+  bool write(const Batch& batch) override {
+    writes_.push_back(batch.datagrams.size());
+    return true;
+  }
+  std::string stats() const override { return "slices"; }
+
+ private:
+  std::vector<std::size_t>& writes_;
+};
+
+TEST_CASE("under a rate, a batch leaves in slices of about a millisecond's data", "[pipe]") {
+  std::vector<std::string> input(100, std::string(1000, 'd'));
+  std::vector<std::string> got;
+  std::vector<std::size_t> writes;
+  std::vector<std::unique_ptr<Sink>> sinks;
+  sinks.push_back(std::make_unique<RecordingSink>(got));
+  sinks.push_back(std::make_unique<SliceSink>(writes));
+  Pipe pipe(std::make_unique<ListSource>(input, 100), std::move(sinks));
+  pipe.set_rate(10e6);  // 10,000 bytes a millisecond: 10 datagrams a slice
+  Control control;
+  pipe.run(control);
+  CHECK(got == input);
+  CHECK(writes == std::vector<std::size_t>(10, 10));
+}
+
+TEST_CASE("under a rate lower than one datagram a millisecond, datagrams go one at a time", "[pipe]") {
+  std::vector<std::string> input(20, std::string(1000, 'd'));
+  std::vector<std::size_t> writes;
+  std::vector<std::unique_ptr<Sink>> sinks;
+  sinks.push_back(std::make_unique<SliceSink>(writes));
+  Pipe pipe(std::make_unique<ListSource>(input, 20), std::move(sinks));
+  pipe.set_rate(5e5);  // 500 bytes a millisecond
+  Control control;
+  pipe.run(control);
+  CHECK(writes == std::vector<std::size_t>(20, 1));
+}
+
 TEST_CASE("a stop request ends a pipe blocked on an idle socket", "[pipe]") {
   auto listener = net::open_udp_listener(net::parse_address("127.0.0.1:0", net::PortRule::kZeroAllowed), {});
   std::vector<std::string> got;
