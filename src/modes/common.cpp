@@ -1,5 +1,4 @@
 #include "modes/common.h"
-#include "modes/modes.h"
 
 #include <spdlog/spdlog.h>
 
@@ -211,14 +210,6 @@ std::vector<std::string> all_stats(const std::vector<std::unique_ptr<stage::Pipe
   for (const auto& pipe : pipes)
     for (std::string& line : pipe->stats()) lines.push_back(std::move(line));
   return lines;
-}
-
-int check_args(std::string_view mode, int argc, char** argv) {
-  if (mode == "client") return client_main(argc, argv, Run::kCheckOnly);
-  if (mode == "proxy") return proxy_main(argc, argv, Run::kCheckOnly);
-  if (mode == "reverse-proxy") return reverse_proxy_main(argc, argv, Run::kCheckOnly);
-  if (mode == "server") return server_main(argc, argv, Run::kCheckOnly);
-  throw net::UsageError("unknown mode '" + std::string(mode) + "'");
 }
 
 }  // namespace netdisp::modes

@@ -4,7 +4,6 @@
 // another exception (exit 1) for setup failures; main() maps those.
 // With Run::kCheckOnly a mode parses and checks its command line exactly as
 // it would for real, then returns 0 without opening anything (for fuzzing).
-#include <string_view>
 
 namespace netdisp::modes {
 
@@ -14,9 +13,5 @@ int client_main(int argc, char** argv, Run run);
 int proxy_main(int argc, char** argv, Run run);
 int reverse_proxy_main(int argc, char** argv, Run run);
 int server_main(int argc, char** argv, Run run);
-
-// check_args("server", argc, argv): the named mode with Run::kCheckOnly.
-// Throws net::UsageError for an unknown mode.
-int check_args(std::string_view mode, int argc, char** argv);
 
 }  // namespace netdisp::modes

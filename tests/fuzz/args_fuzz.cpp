@@ -1,7 +1,7 @@
-// <mode>_args_fuzz: one mode's command line through modes::check_args, which
-// parses and validates it exactly like the mode but opens nothing. The input
-// is the arguments after argv[0], separated by NUL bytes; ND_FUZZ_MODE (set
-// by meson.build) names the mode.
+// <mode>_args_fuzz: one mode's command line through its <mode>_main with
+// Run::kCheckOnly, which parses and validates it exactly like the mode but
+// opens nothing. The input is the arguments after argv[0], separated by NUL
+// bytes; ND_FUZZ_MODE and ND_FUZZ_MAIN (set by meson.build) name the mode.
 // Properties:
 //   - only net::UsageError (exit 2) or net::Error (exit 1, e.g. a name that
 //     does not resolve) come out: any other exception would reach main() as
@@ -44,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   int fd_before = lowest_free_fd();
   try {
-    int rc = modes::check_args(ND_FUZZ_MODE, static_cast<int>(argv.size() - 1), argv.data());
+    int rc = modes::ND_FUZZ_MAIN(static_cast<int>(argv.size() - 1), argv.data(), modes::Run::kCheckOnly);
     FUZZ_EXPECT(rc == 0, shown(args) + ": check returned " + std::to_string(rc));
   } catch (const net::UsageError&) {
   } catch (const net::Error&) {
