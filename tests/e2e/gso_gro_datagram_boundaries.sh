@@ -36,23 +36,34 @@ start_receiver() {  # NAME: a python receiver (started here, so the test can wai
   wait_until 10 test -s "$WORK/$1.port" || fail "$1 did not start"
 }
 
+# expect_datagrams NAME WHAT: receiver NAME got the 301 datagrams, sizes and bytes exact.
+expect_datagrams() {
+  nd_wait "$1" 15 || fail "$2: the receiver did not get all 301 datagrams"
+  assert_eq "$(cat "$WORK/$1.bin.sizes")" "$(cat "$WORK/expected.sizes")" "datagram sizes, $2"
+  assert_same_sha "$WORK/in.bin" "$WORK/$1.bin"
+}
+
+# through_proxy NAME on|off: ndclient -> ndproxy -> receiver NAME, with GSO and GRO on or off everywhere.
+through_proxy() {
+  local name=$1 mode=$2 port proxy
+  start_receiver "$name"
+  port=$(cat "$WORK/$name.port")
+  nd_start "${name}_proxy" "$ND/ndproxy" --listen-addr 127.0.0.1:0 --downstream-addr "127.0.0.1:$port" \
+    --gro "$mode" --gso "$mode"
+  proxy=$(nd_listen_addr "${name}_proxy")
+  "$ND/ndclient" --path "$WORK/in.bin" --server-addr "$proxy" --datagram-size 1000 --gso "$mode" \
+    2>"$WORK/${name}_client.err"
+  expect_datagrams "$name" "behind a proxy with GRO/GSO $mode"
+}
+
 # 1. GSO sender -> plain receiver: the kernel cuts the same 301 datagrams.
 start_receiver plain
 port=$(cat "$WORK/plain.port")
 "$ND/ndclient" --path "$WORK/in.bin" --server-addr "127.0.0.1:$port" --datagram-size 1000 --gso on 2>"$WORK/c1.err"
-nd_wait plain 15 || fail "the receiver of a GSO sender did not get all 301 datagrams"
-assert_eq "$(cat "$WORK/plain.bin.sizes")" "$(cat "$WORK/expected.sizes")" "datagram sizes behind GSO"
-assert_same_sha "$WORK/in.bin" "$WORK/plain.bin"
+expect_datagrams plain "behind GSO"
 
 # 2. GSO sender -> netdisp proxy with GRO and GSO -> plain receiver: same datagrams.
-start_receiver behind_proxy
-port=$(cat "$WORK/behind_proxy.port")
-nd_start proxy "$ND/ndproxy" --listen-addr 127.0.0.1:0 --downstream-addr "127.0.0.1:$port" --gro on --gso on
-proxy=$(nd_listen_addr proxy)
-"$ND/ndclient" --path "$WORK/in.bin" --server-addr "$proxy" --datagram-size 1000 --gso on 2>"$WORK/c2.err"
-nd_wait behind_proxy 15 || fail "the receiver behind a GRO/GSO proxy did not get all 301 datagrams"
-assert_eq "$(cat "$WORK/behind_proxy.bin.sizes")" "$(cat "$WORK/expected.sizes")" "datagram sizes behind GRO+GSO"
-assert_same_sha "$WORK/in.bin" "$WORK/behind_proxy.bin"
+through_proxy behind_proxy on
 
 # 3. GSO sender -> netdisp server with GRO: it counts 301 datagrams, bytes exact.
 nd_start srv "$ND/ndserver" --path "$WORK/srv.log" --listen-addr 127.0.0.1:0 --gro on
@@ -62,13 +73,7 @@ wait_file_size "$WORK/srv.log" $((300 * 1000 + 123)) 10 || fail "server with GRO
 nd_stop srv >/dev/null || true
 grep -q "received 301 datagrams, 300123 bytes" "$WORK/srv.err" || fail "server with GRO miscounted datagrams: $(grep received "$WORK/srv.err")"
 assert_same_sha "$WORK/in.bin" "$WORK/srv.log"
+
 # 4. Both off everywhere: the plain path gives the same datagrams.
-start_receiver plain_off
-port=$(cat "$WORK/plain_off.port")
-nd_start proxy_off "$ND/ndproxy" --listen-addr 127.0.0.1:0 --downstream-addr "127.0.0.1:$port" --gro off --gso off
-proxy=$(nd_listen_addr proxy_off)
-"$ND/ndclient" --path "$WORK/in.bin" --server-addr "$proxy" --datagram-size 1000 --gso off 2>"$WORK/c4.err"
-nd_wait plain_off 15 || fail "the receiver behind a proxy without GRO/GSO did not get all 301 datagrams"
-assert_eq "$(cat "$WORK/plain_off.bin.sizes")" "$(cat "$WORK/expected.sizes")" "datagram sizes without GRO/GSO"
-assert_same_sha "$WORK/in.bin" "$WORK/plain_off.bin"
+through_proxy behind_proxy_off off
 echo "PASS: GSO/GRO keep datagram boundaries (plain receiver, proxy, server; on and off)"

@@ -33,16 +33,6 @@ expect_file() {
   assert_same_sha "$WORK/in.bin" "$2"
 }
 
-# stop NAME...: SIGTERM, exit status 0 expected.
-stop() {
-  local name status
-  for name in "$@"; do
-    status=0
-    nd_stop "$name" || status=$?
-    assert_eq 0 "$status" "$name exit status on SIGTERM"
-  done
-}
-
 # ---- 1. IPv4 group -> unicast --------------------------------------------------
 nd_start srv1 "$ND/ndserver" --path "$WORK/srv1.log" --listen-addr 127.0.0.1:0
 srv1=$(nd_listen_addr srv1 udp)
@@ -50,7 +40,7 @@ nd_start proxy1 "$ND/ndproxy" --listen-addr 239.1.2.4:9941 --downstream-addr "$s
 nd_listen_addr proxy1 udp >/dev/null
 send 239.1.2.4:9941
 expect_file "239.1.2.4 -> $srv1" "$WORK/srv1.log"
-stop proxy1 srv1
+nd_stop_ok proxy1 srv1
 
 # ---- 2. unicast -> IPv4 group ----------------------------------------------------
 nd_start srv2 "$ND/ndserver" --path "$WORK/srv2.log" --listen-addr 239.1.2.5:9942
@@ -59,7 +49,7 @@ nd_start proxy2 "$ND/ndproxy" --listen-addr 127.0.0.1:0 --downstream-addr 239.1.
 proxy2=$(nd_listen_addr proxy2 udp)
 send "$proxy2"
 expect_file "$proxy2 -> 239.1.2.5:9942" "$WORK/srv2.log"
-stop proxy2 srv2
+nd_stop_ok proxy2 srv2
 
 # ---- 3. IPv6 link-local group -> unicast ------------------------------------------
 nd_start srv3 "$ND/ndserver" --path "$WORK/srv3.log" --listen-addr '[::1]:0'
@@ -68,7 +58,7 @@ nd_start proxy3 "$ND/ndproxy" --listen-addr '[ff02::1234%nd0]:9943' --downstream
 nd_listen_addr proxy3 udp >/dev/null
 send '[ff02::1234%nd0]:9943'
 expect_file "[ff02::1234%nd0]:9943 -> $srv3" "$WORK/srv3.log"
-stop proxy3 srv3
+nd_stop_ok proxy3 srv3
 
 # ---- 4. unicast -> IPv6 link-local group ------------------------------------------
 nd_start srv4 "$ND/ndserver" --path "$WORK/srv4.log" --listen-addr '[ff02::1235%nd0]:9944'
@@ -77,7 +67,7 @@ nd_start proxy4 "$ND/ndproxy" --listen-addr '[::1]:0' --downstream-addr '[ff02::
 proxy4=$(nd_listen_addr proxy4 udp)
 send "$proxy4" --datagram-size 1000
 expect_file "$proxy4 -> [ff02::1235%nd0]:9944" "$WORK/srv4.log"
-stop proxy4 srv4
+nd_stop_ok proxy4 srv4
 
 # ---- 5. --multicast-if by name and by address --------------------------------------
 # 224.0.0.0/4 is routed via nd0, so only a proxy that honours --multicast-if
@@ -135,7 +125,7 @@ for multicast_if in nd1 10.77.0.2; do
   nd_wait "${tag}_recv" 15 || status=$?
   ((status == 0)) || fail "--multicast-if $multicast_if: receiver on nd1 failed: $(cat "$WORK/${tag}_recv.err")"
   assert_same_sha "$WORK/in.bin" "$WORK/$tag.out"
-  stop "${tag}_proxy"
+  nd_stop_ok "${tag}_proxy"
 done
 
 # ---- 6. broadcast downstream ------------------------------------------------------
@@ -149,7 +139,7 @@ bcast_proxy=$(nd_listen_addr bcast_proxy udp)
 send "$bcast_proxy"
 expect_file "broadcast -> 0.0.0.0:9946" "$WORK/bcast_any.log"
 expect_file "broadcast -> 10.77.0.255:9947" "$WORK/bcast_brd.log"
-stop bcast_proxy bcast_any bcast_brd
+nd_stop_ok bcast_proxy bcast_any bcast_brd
 
 # ---- 7. SEED.md command lines, unchanged ------------------------------------------
 # They use fixed ports and relative paths: run them in $WORK, one scene at a time
@@ -163,21 +153,21 @@ nd_start seed_proxy "$ND/ndproxy" --listen_addr '0.0.0.0:9921' --downstream_addr
 nd_listen_addr seed_proxy udp >/dev/null
 nd_start seed_client "$ND/ndclient" --path '/dev/random' --server_addr '127.0.0.1:9921'
 wait_file_size "$WORK/seed_proxy.out" $((2 << 20)) || fail "seed client -> seed proxy: no data on --tee"
-stop seed_client seed_proxy
+nd_stop_ok seed_client seed_proxy
 wait_until 10 eval '(($(stat -c %s seed_down.log) == $(stat -c %s seed_proxy.out)))' ||
   fail "seed proxy: forwarded $(stat -c %s seed_down.log) bytes, --tee copied $(stat -c %s seed_proxy.out)"
 assert_same_sha "$WORK/seed_proxy.out" "$WORK/seed_down.log"
-stop seed_down
+nd_stop_ok seed_down
 
 # Client -> server: the server of SEED.md logs 0.0.0.0:9921 and [::]:9922 apart.
 nd_start seed_server "$ND/ndserver" --path logfile.log --listen_addr '0.0.0.0:9921' --listen_addr '[::]:9922'
 nd_listen_addr seed_server udp 2 >/dev/null
 nd_start seed_client2 "$ND/ndclient" --path '/dev/random' --server_addr '127.0.0.1:9921'
 wait_file_size "$WORK/logfile.0.0.0.0_9921.log" $((2 << 20)) || fail "seed client -> seed server: no data"
-stop seed_client2
+nd_stop_ok seed_client2
 send '[::1]:9922'
 expect_file "seed server [::]:9922" "$WORK/logfile.___9922.log"
-stop seed_server
+nd_stop_ok seed_server
 
 # Reverse-proxy: a TCP client subscribed through 224.0.0.1:9922 gets the stream.
 nd_start seed_rproxy "$ND/ndreverse-proxy" --udp_listen_addr '0.0.0.0:9921' --tcp_listen_addr '0.0.0.0:9921' \
@@ -187,4 +177,4 @@ nd_start seed_tcp nc -d 127.0.0.1 9921
 wait_log seed_rproxy 'tcp client [^ ]+ connected \(1 clients\)' || fail "seed reverse-proxy: nc did not connect"
 send 127.0.0.1:9921
 expect_file "seed reverse-proxy -> nc" "$WORK/seed_tcp.out"
-stop seed_rproxy
+nd_stop_ok seed_rproxy

@@ -38,8 +38,4 @@ wait_file_size "$WORK/srv4.log" "$size" || fail "IPv6 -> IPv4: bytes missing at 
 assert_same_sha "$WORK/in4.bin" "$WORK/srv6.log"
 assert_same_sha "$WORK/in6.bin" "$WORK/srv4.log"
 
-for name in proxy46 proxy64; do
-  status=0
-  nd_stop "$name" || status=$?
-  assert_eq 0 "$status" "$name exit status on SIGTERM"
-done
+nd_stop_ok proxy46 proxy64

@@ -31,9 +31,7 @@ assert_same_sha "$WORK/a.txt" "$WORK/got_a.txt"
 assert_same_sha "$WORK/b.txt" "$WORK/got_b.txt"
 assert_eq "$total" "$(stat -c %s "$WORK/srv.log")" "bytes at the server"
 
-status=0
-nd_stop proxy || status=$?
-assert_eq 0 "$status" "proxy exit status on SIGTERM"
+nd_stop_ok proxy
 for listen in "$listen_a" "$listen_b"; do
   grep -Eq "udp ${listen//./\\.}: received $((lines / 512)) datagrams, $((lines * 16)) bytes" "$WORK/proxy.err" ||
     fail "the summary does not count $((lines / 512)) datagrams on $listen"

@@ -182,6 +182,16 @@ nd_stop() {
   return "$status"
 }
 
+# nd_stop_ok NAME...: stops each NAME with SIGTERM; the test fails unless it exits 0.
+nd_stop_ok() {
+  local name status
+  for name in "$@"; do
+    status=0
+    nd_stop "$name" || status=$?
+    assert_eq 0 "$status" "$name exit status on SIGTERM"
+  done
+}
+
 # ---- waiting --------------------------------------------------------------------
 
 # wait_until SECONDS CMD...: polls CMD every 50 ms until it succeeds; 1 at the deadline.
