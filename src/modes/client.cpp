@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <chrono>
+#include <cstdio>
 
 #include "modes/common.h"
 #include "modes/modes.h"
@@ -34,7 +36,10 @@ cxxopts::Options client_options(const std::string& program) {
       ("t,tee", "copy the input to stdout")
       ("datagram-size,datagram_size", "bytes per datagram (default 8192)", cxxopts::value<std::string>(), "N")
       ("rate", "send at most this many bits per second, e.g. 800M (default: as fast as possible)",
-       cxxopts::value<std::string>(), "BITS");
+       cxxopts::value<std::string>(), "BITS")
+      ("linger", "at end of input, wait up to MS milliseconds for late 'port unreachable' reports (default 200, "
+       "0: no wait)", cxxopts::value<std::string>(), "MS")
+      ("ignore-send-errors", "exit 0 at end of input even when a destination refused or a send failed");
   add_socket_options(options, false);
   add_multicast_options(options);
   return options;
@@ -57,6 +62,20 @@ std::size_t datagram_size(const cxxopts::ParseResult& args, const std::vector<ne
   return size;
 }
 
+// At end of input: exit 1 when a destination is known to have lost data,
+// naming each one on stderr (printed whatever the log level).
+int exit_for_losses(const std::vector<stage::UdpSink::Loss>& losses) {
+  for (const stage::UdpSink::Loss& loss : losses) {
+    std::string other = loss.other_reports ? fmt::format(", {} other ICMP error reports", loss.other_reports) : "";
+    std::fprintf(stderr, "ndclient: %s\n",
+                 fmt::format("{}: {} port unreachable reports (nobody listening), {} datagrams not sent{}; exit 1 "
+                             "(--ignore-send-errors to exit 0)",
+                             loss.destination, loss.refused, loss.not_sent, other)
+                     .c_str());
+  }
+  return losses.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 int client_main(int argc, char** argv, Run run) {
@@ -71,23 +90,32 @@ int client_main(int argc, char** argv, Run run) {
   double rate = args.count("rate") ? parse_rate(single(args, "rate", "")) : 0;
   net::SocketOptions sockets = socket_options(args);
   bool gso = gso_enabled(args);
+  auto linger = std::chrono::milliseconds(static_cast<long>(number(args, "linger", 200, 0, 60000)));
+  bool ignore_send_errors = args.count("ignore-send-errors") > 0;
 
   if (run == Run::kCheckOnly) return 0;
 
   // Open the input and the sending sockets; failures here exit 1 with the reason.
   auto source = std::make_unique<stage::FileSource>(path, size);
   std::vector<std::unique_ptr<stage::Sink>> sinks;
-  sinks.push_back(std::make_unique<stage::UdpSink>(servers, sockets, gso));
+  auto udp = std::make_unique<stage::UdpSink>(servers, sockets, gso);
+  stage::UdpSink& udp_sink = *udp;  // asked for its losses after the run
+  udp->expect_datagram_size(size);
+  sinks.push_back(std::move(udp));
   if (args.count("tee")) sinks.push_back(std::make_unique<stage::StdoutSink>());
   stage::Pipe pipe(std::move(source), std::move(sinks));
   if (rate > 0) pipe.set_rate(rate / 8);
 
   // Stream until end of input or a signal.
   stage::Control control;
+  udp_sink.set_linger(linger, control);
   Supervisor supervisor(control);
   for (const net::Address& server : servers) spdlog::info("sending {} to udp {}", path, server.to_string());
   supervisor.spawn("client", [&] { pipe.run(control); });
-  return supervisor.run([&] { return pipe.stats(); });
+  int code = supervisor.run([&] { return pipe.stats(); });
+  // Reached end of input (no stop request, no failure): was anything lost?
+  if (code == 0 && !control.stop_requested() && !ignore_send_errors) code = exit_for_losses(udp_sink.losses());
+  return code;
 }
 
 }  // namespace netdisp::modes

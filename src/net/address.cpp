@@ -209,4 +209,37 @@ Interface parse_interface(std::string_view text) {
   return Interface{index, AF_UNSPEC, {}, name};
 }
 
+bool is_local_address(const Address& address) {
+  int family = address.family();
+  const void* wanted = nullptr;
+  if (family == AF_INET) {
+    if ((ntohl(address.v4().sin_addr.s_addr) >> 24) == 127) return true;  // all of 127/8 is loopback
+    wanted = &address.v4().sin_addr;
+  } else if (family == AF_INET6) {
+    const in6_addr& v6 = address.v6().sin6_addr;
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+      sockaddr_in v4{};
+      v4.sin_family = AF_INET;
+      std::memcpy(&v4.sin_addr, &v6.s6_addr[12], 4);
+      return is_local_address(Address::from_sockaddr(reinterpret_cast<const sockaddr*>(&v4), sizeof v4));
+    }
+    wanted = &v6;
+  } else {
+    return false;
+  }
+  if (address.is_unspecified()) return true;  // sending to 0.0.0.0 or :: reaches this host
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return false;
+  std::unique_ptr<ifaddrs, decltype(&::freeifaddrs)> owner(list, ::freeifaddrs);
+  for (ifaddrs* it = list; it; it = it->ifa_next) {
+    if (!it->ifa_addr || it->ifa_addr->sa_family != family) continue;
+    bool same = family == AF_INET
+                    ? std::memcmp(&reinterpret_cast<sockaddr_in*>(it->ifa_addr)->sin_addr, wanted, 4) == 0
+                    : std::memcmp(&reinterpret_cast<sockaddr_in6*>(it->ifa_addr)->sin6_addr, wanted, 16) == 0;
+    if (same) return true;
+  }
+  return false;
+}
+
 }  // namespace netdisp::net

@@ -58,4 +58,9 @@ Interface parse_interface(std::string_view text);
 // "eth0" for an index; the number as text if the interface has no name.
 std::string interface_name(unsigned index);
 
+// Whether datagrams sent to `address` stay on this host: loopback, the
+// unspecified address, or an address of a local interface (getifaddrs).
+// false when the interfaces cannot be listed.
+bool is_local_address(const Address& address);
+
 }  // namespace netdisp::net

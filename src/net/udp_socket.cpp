@@ -151,6 +151,13 @@ int connect_udp_sender(int fd, const Address& destination) {
   return ::connect(fd, destination.get(), destination.length()) == 0 ? 0 : errno;
 }
 
+int take_socket_error(int fd) {
+  int error = 0;
+  socklen_t size = sizeof error;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0) return 0;
+  return error;
+}
+
 std::size_t unfragmented_payload(int fd, int family) {
   constexpr int kUdpHeader = 8;
   int mtu = 0;

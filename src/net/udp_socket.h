@@ -52,6 +52,10 @@ UniqueFd open_udp_sender(const Address& destination, const SocketOptions& option
 // route yet the caller retries later.
 int connect_udp_sender(int fd, const Address& destination);
 
+// The error an ICMP report left pending on a connected sender (ECONNREFUSED:
+// nobody listens there), read and cleared with SO_ERROR; 0 when none.
+int take_socket_error(int fd);
+
 // The largest datagram payload a connected sender can send without IP
 // fragmentation (route MTU minus IP and UDP headers): the most a GSO segment
 // may carry, since segmentation never fragments. 0 when the kernel won't say.

@@ -5,6 +5,12 @@
 // write, so logrotate can move it away. A write error (ENOSPC, EIO) is logged
 // once with the path, the bytes that could not be written are counted, and
 // the file is reopened and tried again on the next batch.
+//
+// A reopen that fails (the directory is gone, no permission) keeps the file
+// opened before, so no data is dropped, and is retried on every batch and on
+// the idle tick until it succeeds. While that file is no longer at the path
+// (deleted or moved), a warning repeats (rate-limited) and the bytes written
+// to it are counted apart in stats(): they are not where the user looks.
 #include <string>
 
 #include "net/unique_fd.h"
@@ -21,13 +27,18 @@ class FileSink final : public Sink {
   FileSink(std::string path, const Control& control, bool exit_on_write_error);
 
   bool write(const Batch& batch) override;
-  bool on_ready(short revents) override;  // reopens after SIGHUP while no data flows
+  // Reopens after SIGHUP, or retries a failed reopen, while no data flows.
+  bool on_ready(short revents) override;
+  // "  -> file PATH: wrote ...; L bytes lost to E write errors", then, only
+  // when it happened, "; N bytes written to a file no longer at PATH (reopen failed)".
   std::string stats() const override;
 
  private:
   void reopen(const char* why);
   bool reopen_if_asked();
+  void retry_reopen();
   void note_failure(int error, std::size_t lost);
+  void note_detached(std::size_t written);
 
   std::string path_;
   net::UniqueFd fd_;
@@ -35,7 +46,10 @@ class FileSink final : public Sink {
   unsigned generation_;
   bool exit_on_write_error_;
   bool failing_ = false;
-  Counter datagrams_{0}, bytes_{0}, lost_bytes_{0}, write_errors_{0};
+  bool reopen_failed_ = false;  // retry the reopen on every batch and tick
+  bool detached_ = false;       // fd_ is no longer the file at path_
+  LogLimit detached_log_;
+  Counter datagrams_{0}, bytes_{0}, lost_bytes_{0}, write_errors_{0}, detached_bytes_{0};
 };
 
 // Opens `path` for appending (O_APPEND | O_CREAT, mode 0644).

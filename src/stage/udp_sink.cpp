@@ -38,12 +38,34 @@ bool UdpSink::ensure_connected(Destination& destination) {
   if (error == 0) {
     destination.connected = true;
     destination.max_segment = net::unfragmented_payload(destination.fd.get(), destination.address.family());
+    if (datagram_size_ > 0) check_fragmentation(destination);
     return true;
   }
   destination.next_connect = now + kReconnectInterval;
   if (destination.log.allow())
     spdlog::warn("udp {}: cannot send yet: {}", destination.address.to_string(), net::errno_text(error));
   return false;
+}
+
+void UdpSink::expect_datagram_size(std::size_t size) {
+  datagram_size_ = size;
+  for (auto& destination : destinations_)
+    if (destination->connected) check_fragmentation(*destination);
+}
+
+// IP fragments are what firewalls, NATs and lossy links drop first, and one
+// lost fragment loses the whole datagram: say so once, with the size that fits.
+void UdpSink::check_fragmentation(Destination& destination) {
+  std::size_t fits = destination.max_segment;
+  if (fits == 0 || datagram_size_ <= fits) return;
+  spdlog::warn("udp {}: {}-byte datagrams exceed the route MTU and travel as IP fragments, which many networks "
+               "drop; --datagram-size {} or less avoids it",
+               destination.address.to_string(), datagram_size_, fits);
+}
+
+void UdpSink::set_linger(std::chrono::milliseconds linger, const Control& control) {
+  linger_ = linger;
+  control_ = &control;
 }
 
 // The largest datagram that may travel in a GSO message: it must fit the
@@ -172,6 +194,59 @@ void UdpSink::note_refused(Destination& destination) {
                  destination.address.to_string());
 }
 
+// An error report read with SO_ERROR after the last send.
+void UdpSink::note_report(Destination& destination, int error) {
+  if (error == ECONNREFUSED) {
+    note_refused(destination);
+    return;
+  }
+  add(destination.other_reports, 1);
+  if (destination.log.allow())
+    spdlog::warn("udp {}: error reported after sending: {} (logged at most every 10 s)",
+                 destination.address.to_string(), net::errno_text(error));
+}
+
+// At end of input: the reports of the last datagrams are still on their way
+// (a round trip), and the process would exit before they arrive. A pending
+// report makes a connected socket poll POLLERR; SO_ERROR reads and clears it.
+void UdpSink::flush() {
+  if (linger_.count() <= 0 || control_ == nullptr || control_->stop_requested()) return;
+  std::vector<pollfd> fds{{control_->stop_fd(), POLLIN, 0}};
+  std::vector<Destination*> waiting;
+  for (auto& destination : destinations_) {
+    // No ICMP comes back from a group; a destination that reported is known.
+    if (!destination->connected || destination->address.is_multicast() || get(destination->datagrams) == 0 ||
+        get(destination->refused) > 0 || get(destination->other_reports) > 0)
+      continue;
+    fds.push_back({destination->fd.get(), 0, 0});
+    waiting.push_back(destination.get());
+  }
+  auto deadline = std::chrono::steady_clock::now() + linger_;
+  while (!waiting.empty()) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    int rc = ::poll(fds.data(), fds.size(), static_cast<int>(left.count()));
+    if (rc < 0 && errno != EINTR) break;
+    if (fds[0].revents) break;  // stop requested
+    for (std::size_t i = waiting.size(); i-- > 0;) {
+      if (!(fds[i + 1].revents & POLLERR)) continue;
+      if (int error = net::take_socket_error(fds[i + 1].fd)) note_report(*waiting[i], error);
+      fds.erase(fds.begin() + static_cast<std::ptrdiff_t>(i + 1));
+      waiting.erase(waiting.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+  }
+}
+
+std::vector<UdpSink::Loss> UdpSink::losses() const {
+  std::vector<Loss> result;
+  for (const auto& destination : destinations_) {
+    Loss loss{"udp " + destination->address.to_string(), get(destination->refused), get(destination->errors),
+              get(destination->other_reports)};
+    if (loss.refused || loss.not_sent || loss.other_reports) result.push_back(std::move(loss));
+  }
+  return result;
+}
+
 void UdpSink::count_error(Destination& destination, int error, std::size_t lost) {
   add(destination.errors, lost);
   if (destination.log.allow()) {
@@ -187,6 +262,8 @@ std::string UdpSink::stats() const {
     line += fmt::format("  -> udp {}: sent {} datagrams, {} bytes; {} not sent (errors); {} port unreachable reports",
                         destination->address.to_string(), get(destination->datagrams), get(destination->bytes),
                         get(destination->errors), get(destination->refused));
+    if (std::uint64_t other = get(destination->other_reports))
+      line += fmt::format("; {} other ICMP error reports", other);
   }
   return line;
 }

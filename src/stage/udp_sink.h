@@ -9,15 +9,23 @@
 // Segmentation never fragments, so only datagrams that fit every
 // destination's route MTU unfragmented are grouped; larger ones go singly
 // and the kernel fragments them as usual.
+//
+// ICMP errors arrive after the datagram that caused them. While sending, the
+// next send returns them; at end of input (flush) a sender with a linger time
+// waits that long for the reports still on their way, so a short transfer
+// to nobody is not taken for a success.
 #include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "net/udp_socket.h"
+#include "stage/control.h"
 #include "stage/io.h"
 #include "stage/sink.h"
 
@@ -29,8 +37,27 @@ class UdpSink final : public Sink {
   // is not an error: it is retried while the pipe runs.
   UdpSink(const std::vector<net::Address>& destinations, const net::SocketOptions& options, bool gso = false);
 
+  // What the sink knows was lost toward one destination.
+  struct Loss {
+    std::string destination;          // "udp ADDR"
+    std::uint64_t refused = 0;        // port unreachable reports: nobody listening
+    std::uint64_t not_sent = 0;       // datagrams the kernel refused to send
+    std::uint64_t other_reports = 0;  // other ICMP errors (host unreachable, prohibited)
+  };
+
+  // At flush, wait up to `linger` for ICMP reports on every destination that
+  // was sent to and has reported none yet; a stop request on `control` ends
+  // or skips the wait. Call before the pipe runs; `control` must outlive it.
+  void set_linger(std::chrono::milliseconds linger, const Control& control);
+  // Warns once per destination whose route carries fewer than `size` bytes
+  // per datagram unfragmented: now, or when it connects. Call before the pipe runs.
+  void expect_datagram_size(std::size_t size);
+
   bool write(const Batch& batch) override;
+  void flush() override;  // the linger wait, see set_linger
   std::string stats() const override;
+  // Destinations with a loss to report (none: empty); safe from any thread.
+  std::vector<Loss> losses() const;
 
  private:
   struct Destination {
@@ -39,7 +66,7 @@ class UdpSink final : public Sink {
     bool connected = false;
     std::size_t max_segment = 0;  // largest unfragmented payload on the route; 0: unknown
     std::chrono::steady_clock::time_point next_connect{};
-    Counter datagrams{0}, bytes{0}, errors{0}, refused{0};
+    Counter datagrams{0}, bytes{0}, errors{0}, refused{0}, other_reports{0};
     LogLimit log;
   };
   using SegmentControl = std::array<char, CMSG_SPACE(sizeof(std::uint16_t))>;
@@ -50,10 +77,15 @@ class UdpSink final : public Sink {
   void send_one_by_one(Destination& destination, const mmsghdr& message);
   bool ensure_connected(Destination& destination);
   void note_refused(Destination& destination);
+  void note_report(Destination& destination, int error);
+  void check_fragmentation(Destination& destination);
   void count_error(Destination& destination, int error, std::size_t lost);
 
   std::vector<std::unique_ptr<Destination>> destinations_;
   bool gso_;
+  std::size_t datagram_size_ = 0;  // expect_datagram_size; 0: not checked
+  std::chrono::milliseconds linger_{0};
+  const Control* control_ = nullptr;
   // Rebuilt per batch, shared by every destination (connected sockets: no
   // message names an address). segments_[i]: datagrams in messages_[i].
   std::vector<mmsghdr> messages_;
