@@ -40,7 +40,10 @@ void add_socket_options(cxxopts::Options& options, bool listens) {
          cxxopts::value<std::vector<std::string>>(), "CIDR")
         ("reuse-port,reuse_port", "set SO_REUSEPORT (let other sockets share the port)")
         ("gro", "accept datagrams the kernel coalesced (UDP_GRO): on|off (default " + std::string(kDefaultGro ? "on" : "off") + ")",
-         cxxopts::value<std::string>(), "on|off");
+         cxxopts::value<std::string>(), "on|off")
+        ("drain-timeout,drain_timeout", "on SIGINT/SIGTERM, keep writing what the socket already received for up "
+                                        "to this long; what is left is counted as discarded at stop (default 1, "
+                                        "0: count only)", cxxopts::value<std::string>(), "SECONDS");
   }
   adder("gso", "send runs of equal-sized datagrams as one message the kernel cuts up (UDP_SEGMENT): on|off "
               "(default " + std::string(kDefaultGso ? "on" : "off") + "); datagrams on the wire are the same either way",
@@ -143,6 +146,7 @@ net::SocketOptions socket_options(const cxxopts::ParseResult& result) {
   options.sndbuf = buffer_size(result, "sndbuf", 0);
   options.reuse_port = result.count("reuse-port") > 0;
   options.gro = result.count("gro") ? parse_switch(single(result, "gro", ""), "gro") : kDefaultGro;
+  options.drain_seconds = number(result, "drain-timeout", stage::kDefaultDrainSeconds, 0, 3600);
   if (result.count("bind-device")) {
     options.bind_device = single(result, "bind-device", "");
     net::parse_interface(options.bind_device);  // fail early, with the name in the message
@@ -196,7 +200,9 @@ std::unique_ptr<stage::Pipe> udp_pipe(const net::Address& listen, const net::Soc
   if (tee) sinks.push_back(std::make_unique<stage::StdoutSink>());
   auto source = std::make_unique<stage::UdpSource>(listen_udp(listen, options), allow);
   if (!label.empty()) spdlog::info("udp {} -> {}", source->bound().to_string(), label);
-  return std::make_unique<stage::Pipe>(std::move(source), std::move(sinks));
+  auto pipe = std::make_unique<stage::Pipe>(std::move(source), std::move(sinks));
+  pipe->set_drain_timeout(options.drain_seconds);
+  return pipe;
 }
 
 int run_pipes(stage::Control& control, std::vector<std::unique_ptr<stage::Pipe>>& pipes) {

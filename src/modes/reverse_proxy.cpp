@@ -73,7 +73,9 @@ std::unique_ptr<stage::Pipe> subscriber_pipe(const ClientSettings& settings, net
   auto source = std::make_unique<stage::UdpSource>(net::open_udp_listener(settings.group, sockets), net::AccessList());
   std::vector<std::unique_ptr<stage::Sink>> sinks;
   sinks.push_back(std::make_unique<stage::TcpSink>(std::move(client.fd), client.peer, settings.timeout, settings.buffer));
-  return std::make_unique<stage::Pipe>(std::move(source), std::move(sinks));
+  auto pipe = std::make_unique<stage::Pipe>(std::move(source), std::move(sinks));
+  pipe->set_drain_timeout(sockets.drain_seconds);
+  return pipe;
 }
 
 }  // namespace

@@ -123,6 +123,7 @@ UdpListener open_udp_listener(const Address& address, const SocketOptions& optio
   if (address.family() == AF_INET6) set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY on " + where);
   set_int(fd, SOL_SOCKET, SO_RXQ_OVFL, 1, "SO_RXQ_OVFL on " + where);
   if (options.gro) set_int(fd, SOL_UDP, UDP_GRO, 1, "UDP_GRO on " + where);
+  listener.gro = options.gro;
   apply_common(fd, options, where);
   if (options.rcvbuf > 0) listener.rcvbuf = set_buffer_size(fd, SO_RCVBUF, options.rcvbuf);
   if (::bind(fd, address.get(), address.length()) != 0) throw_errno("bind " + where);
@@ -145,6 +146,13 @@ std::uint32_t socket_drops(int fd) {
   socklen_t size = sizeof info;
   if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, info, &size) != 0 || size <= SK_MEMINFO_DROPS * sizeof info[0]) return 0;
   return info[SK_MEMINFO_DROPS];
+}
+
+std::uint32_t receive_queue_limit(int fd) {
+  int limit = 0;
+  socklen_t size = sizeof limit;
+  if (::getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &limit, &size) != 0 || limit < 0) return 0;
+  return static_cast<std::uint32_t>(limit);
 }
 
 int connect_udp_sender(int fd, const Address& destination) {

@@ -24,6 +24,9 @@ struct SocketOptions {
   bool gro = false;         // listeners accept coalesced datagrams (UDP_GRO)
   std::string bind_device;  // SO_BINDTODEVICE when not empty
   MulticastOptions multicast;
+  // Not a socket option: how long a stopping pipe still writes what this
+  // listener had queued (--drain-timeout, stage::kDefaultDrainSeconds).
+  double drain_seconds = 1.0;
 };
 
 // What the kernel granted when asked for a buffer size. The kernel caps
@@ -37,6 +40,7 @@ struct UdpListener {
   UniqueFd fd;
   Address bound;  // with the real port when port 0 was asked for
   BufferGrant rcvbuf;
+  bool gro = false;  // UDP_GRO is on: one message, and one kernel drop, may hold several datagrams
 };
 
 // Binds `address`; a multicast group is joined (on options.multicast.interface,
@@ -70,6 +74,12 @@ Address local_address(int fd);
 // Datagrams the kernel dropped for this socket so far (full receive buffer),
 // read with SO_MEMINFO: exact at any moment, unlike SO_RXQ_OVFL, which is
 // only learnt from the next datagram that does arrive. 0 when unknown.
+// With UDP_GRO on, the kernel counts a dropped coalesced message as one.
 std::uint32_t socket_drops(int fd);
+
+// The most the kernel lets this socket's receive queue hold, in bytes of
+// allocation (SO_RCVBUF as applied: twice what was asked), each datagram
+// costing more than its payload. 0 when unknown.
+std::uint32_t receive_queue_limit(int fd);
 
 }  // namespace netdisp::net

@@ -45,8 +45,23 @@ void Pipe::run(const Control& control) {
       write_to_sinks(batch);
     }
   }
+  if (control.stop_requested() && alive_count_ > 0 && source_->drains()) drain();
   for (std::size_t i = 0; i < sinks_.size(); ++i)
     if (alive_[i]) sinks_[i]->flush();
+}
+
+// Datagrams the kernel queued before the stop were sent to us: they are
+// written like any other batch until a read finds nothing waiting (an idle
+// source stops at once) or the drain timeout passes. The source then counts
+// what is still queued, so no datagram leaves with the socket uncounted.
+void Pipe::drain() {
+  double deadline = now_seconds() + drain_seconds_;
+  Batch batch;
+  while (drain_seconds_ > 0 && alive_count_ > 0 && now_seconds() < deadline) {
+    if (source_->read(batch) != ReadStatus::kData) return;
+    write_to_sinks(batch);
+  }
+  source_->discard_queued();
 }
 
 void Pipe::write_to_sinks(const Batch& batch) {
@@ -94,16 +109,17 @@ bool Pipe::poll_sinks(const std::vector<pollfd>& fds, std::size_t first) {
 
 void Pipe::pace(const Control& control, std::size_t bytes) {
   sent_ += static_cast<double>(bytes);
-  double ahead = started_ + sent_ / rate_ - now_seconds();
-  if (ahead <= 0) return;
+  double due = started_ + sent_ / rate_;
   // Sleep by polling the stop fd, so a stop request still ends the pipe at
-  // once; ppoll, for sub-millisecond sleeps. At most a second at a time, so
-  // a very low --rate keeps its numbers small.
+  // once; ppoll, for sub-millisecond sleeps. A second at most per call keeps
+  // the timeout's numbers small at a very low --rate; the loop goes on until
+  // the next datagram is due, however far away that is.
   pollfd stop{control.stop_fd(), POLLIN, 0};
-  double seconds = std::min(ahead, 1.0);
-  timespec timeout{0, static_cast<long>(seconds * 1e9)};
-  if (seconds >= 1.0) timeout = {1, 0};
-  ::ppoll(&stop, 1, &timeout, nullptr);
+  for (double ahead = due - now_seconds(); ahead > 0; ahead = due - now_seconds()) {
+    auto nanoseconds = static_cast<long>(std::min(ahead, 1.0) * 1e9);
+    timespec timeout{nanoseconds / 1'000'000'000, nanoseconds % 1'000'000'000};
+    if (::ppoll(&stop, 1, &timeout, nullptr) > 0) return;  // stop requested
+  }
 }
 
 std::vector<std::string> Pipe::stats() const {

@@ -13,15 +13,24 @@
 
 namespace netdisp::stage {
 
+// How long a stopping pipe keeps writing what its socket had queued (--drain-timeout).
+inline constexpr double kDefaultDrainSeconds = 1.0;
+
 class Pipe {
  public:
   Pipe(std::unique_ptr<Source> source, std::vector<std::unique_ptr<Sink>> sinks);
 
   // Limit the pipe to this many bytes per second (0: as fast as possible).
+  // However low the rate, each datagram leaves when it is due.
   void set_rate(double bytes_per_second) { rate_ = bytes_per_second; }
 
+  // On a stop, how long a source that drains() is still read into the sinks
+  // (--drain-timeout); 0: not at all, what is queued is only counted.
+  void set_drain_timeout(double seconds) { drain_seconds_ = seconds; }
+
   // Runs until the source ends, every sink is gone, or a stop is requested;
-  // then flushes the sinks. Throws only what a source or sink cannot survive.
+  // on a stop, drains the source (see Source::drains); then flushes the
+  // sinks. Throws only what a source or sink cannot survive.
   void run(const Control& control);
 
   // The source's and the sinks' counters; safe to call from any thread.
@@ -33,6 +42,7 @@ class Pipe {
   void write_to_sinks(const Batch& batch);
   void write_paced(const Control& control, const Batch& batch);
   void pace(const Control& control, std::size_t bytes);
+  void drain();
 
   std::unique_ptr<Source> source_;
   std::vector<std::unique_ptr<Sink>> sinks_;
@@ -40,6 +50,7 @@ class Pipe {
   std::vector<pollfd> poll_fds_;
   std::size_t alive_count_ = 0;
   double rate_ = 0;
+  double drain_seconds_ = kDefaultDrainSeconds;
   double sent_ = 0;
   double started_ = 0;
 };

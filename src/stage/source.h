@@ -17,6 +17,15 @@ class Source {
   virtual int poll_fd() const = 0;
   // One line of counters, e.g. "udp 0.0.0.0:9921: 10 datagrams, 80 KiB in, 0 dropped by kernel".
   virtual std::string stats() const = 0;
+
+  // Stop handling. A source that others fill while we run (a socket's receive
+  // queue) drains(): on a stop, the pipe keeps reading it into the sinks until
+  // a read finds nothing waiting or the drain timeout passes, then calls
+  // discard_queued(), which reads (without blocking) and counts as lost at
+  // stop whatever is still queued. A source we fill ourselves (a file) stops
+  // at once: the defaults.
+  virtual bool drains() const { return false; }
+  virtual void discard_queued() {}
 };
 
 }  // namespace netdisp::stage

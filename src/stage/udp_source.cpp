@@ -10,7 +10,7 @@
 namespace netdisp::stage {
 
 UdpSource::UdpSource(net::UdpListener listener, net::AccessList allow)
-    : fd_(std::move(listener.fd)), bound_(listener.bound), allow_(std::move(allow)) {
+    : fd_(std::move(listener.fd)), bound_(listener.bound), allow_(std::move(allow)), gro_(listener.gro) {
   for (std::size_t i = 0; i < kUdpBatch; ++i) slots_[i] = {arena_.data() + i * kSlotSize, kSlotSize};
   out_.reserve(kUdpBatch * kMaxGroSegments);
 }
@@ -57,7 +57,8 @@ bool UdpSource::allowed(const msghdr& header, std::size_t datagrams) {
   return false;
 }
 
-ReadStatus UdpSource::read(Batch& batch) {
+// One recvmmsg() into the arena: out_ gets every datagram of the allowed messages.
+UdpSource::Received UdpSource::receive() {
   prepare();
   int n = ::recvmmsg(fd_.get(), messages_.data(), kUdpBatch, MSG_DONTWAIT, nullptr);
   if (n < 0) {
@@ -65,18 +66,18 @@ ReadStatus UdpSource::read(Batch& batch) {
     // transient (e.g. a pending ICMP error); the socket stays usable.
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && refused_log_.allow())
       spdlog::warn("udp {}: receive: {}", bound_.to_string(), std::strerror(errno));
-    return ReadStatus::kWouldBlock;
+    return {};
   }
   out_.clear();
-  std::size_t bytes = 0;
-  for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
+  Received got{static_cast<std::size_t>(n), 0};
+  for (std::size_t i = 0; i < got.messages; ++i) {
     const msghdr& header = messages_[i].msg_hdr;
     std::size_t segment = read_control(header);
     std::size_t length = messages_[i].msg_len;
     bool coalesced = segment != 0 && segment < length;
     if (!allowed(header, coalesced ? (length + segment - 1) / segment : 1)) continue;
     auto* data = static_cast<std::byte*>(slots_[i].iov_base);
-    bytes += length;
+    got.bytes += length;
     if (!coalesced) {
       out_.push_back({data, length});
       continue;
@@ -84,16 +85,55 @@ ReadStatus UdpSource::read(Batch& batch) {
     for (std::size_t offset = 0; offset < length; offset += segment)
       out_.push_back({data + offset, std::min(segment, length - offset)});
   }
+  return got;
+}
+
+ReadStatus UdpSource::read(Batch& batch) {
+  Received got = receive();
+  if (got.messages == 0) return ReadStatus::kWouldBlock;
   add(datagrams_, out_.size());
-  add(bytes_, bytes);
-  batch = Batch{out_, bytes};
+  add(bytes_, got.bytes);
+  batch = Batch{out_, got.bytes};
   return ReadStatus::kData;
 }
 
-std::string UdpSource::stats() const {
+// Reads until nothing is waiting. A sender still sending could keep the
+// queue full for ever, so it also ends once more has been read than the
+// queue could hold when we began: the kernel charges every datagram its
+// payload and more than kMinCharge bytes of bookkeeping, so by then every
+// datagram queued at the stop has been read and counted.
+void UdpSource::discard_queued() {
+  constexpr std::uint64_t kMinCharge = 256;        // below sizeof(sk_buff) + skb_shared_info
+  constexpr std::uint64_t kSlack = 2 * kSlotSize;  // a message the kernel let in past the limit
+  std::uint64_t limit = net::receive_queue_limit(fd_.get()) + kSlack;
+  for (std::uint64_t charged = 0; charged <= limit;) {
+    Received got = receive();
+    if (got.messages == 0) return;
+    add(discarded_, out_.size());
+    add(discarded_bytes_, got.bytes);
+    charged += got.bytes + got.messages * kMinCharge;
+  }
+}
+
+// The kernel's drop counter. With GRO on, it counts a dropped coalesced
+// message as one, and nobody can tell afterwards how many datagrams it held:
+// the line says so and gives the most it may stand for, so a reader never
+// takes the loss for smaller than it was.
+std::string UdpSource::kernel_drops() const {
   std::uint64_t dropped = std::max<std::uint64_t>(get(kernel_drops_), net::socket_drops(fd_.get()));
-  return fmt::format("udp {}: received {} datagrams, {} bytes; {} dropped by the kernel; {} refused by --allow",
-                     bound_.to_string(), get(datagrams_), get(bytes_), dropped, get(refused_));
+  if (!gro_ || dropped == 0) return fmt::format("{} dropped by the kernel", dropped);
+  return fmt::format("{} dropped by the kernel (with --gro on, each is a datagram or a coalesced message of up to {} "
+                     "datagrams: up to {} datagrams; --gro off counts datagrams exactly)",
+                     dropped, kMaxGroSegments, dropped * kMaxGroSegments);
+}
+
+std::string UdpSource::stats() const {
+  std::string line = fmt::format("udp {}: received {} datagrams, {} bytes; {}; {} refused by --allow", bound_.to_string(),
+                                 get(datagrams_), get(bytes_), kernel_drops(), get(refused_));
+  if (std::uint64_t discarded = get(discarded_); discarded > 0)
+    line += fmt::format("; {} datagrams ({} bytes) discarded at stop after --drain-timeout", discarded,
+                        get(discarded_bytes_));
+  return line;
 }
 
 }  // namespace netdisp::stage

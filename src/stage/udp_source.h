@@ -3,6 +3,8 @@
 // joined multicast group), up to kUdpBatch per recvmmsg() call. With UDP_GRO
 // on the socket, one message may carry several datagrams of one sender
 // (coalesced by the kernel); they are split back into the same datagrams.
+// On a stop it drains (Source::drains): what is still queued after the
+// drain timeout is read, counted and named in stats() as lost at stop.
 #include <sys/socket.h>
 
 #include <array>
@@ -19,8 +21,10 @@ namespace netdisp::stage {
 inline constexpr std::size_t kUdpBatch = 64;
 // Every slot holds the largest UDP payload (65507 over IPv4, 65527 over IPv6): nothing is truncated.
 inline constexpr std::size_t kSlotSize = 65536;
-// The kernel coalesces at most this many datagrams into one GRO message.
-inline constexpr std::size_t kMaxGroSegments = 64;
+// The most datagrams one GRO message may hold: a GSO send from this host
+// reaches a GRO socket whole, and Linux 6.x takes up to 128 segments per send
+// (UDP_MAX_SEGMENTS; NIC GRO coalesces at most 64).
+inline constexpr std::size_t kMaxGroSegments = 128;
 
 class UdpSource final : public Source {
  public:
@@ -30,9 +34,17 @@ class UdpSource final : public Source {
   ReadStatus read(Batch& batch) override;
   int poll_fd() const override { return fd_.get(); }
   std::string stats() const override;
+  bool drains() const override { return true; }
+  void discard_queued() override;
   const net::Address& bound() const { return bound_; }
 
  private:
+  struct Received {
+    std::size_t messages = 0;  // 0: nothing was waiting
+    std::size_t bytes = 0;     // payload of the datagrams put in out_
+  };
+  Received receive();
+  std::string kernel_drops() const;
   void prepare();
   bool allowed(const msghdr& header, std::size_t datagrams);
   std::size_t read_control(const msghdr& header);
@@ -40,6 +52,7 @@ class UdpSource final : public Source {
   net::UniqueFd fd_;
   net::Address bound_;
   net::AccessList allow_;
+  bool gro_;
   Arena arena_{kUdpBatch * kSlotSize};
   std::array<mmsghdr, kUdpBatch> messages_{};
   std::array<iovec, kUdpBatch> slots_{};
@@ -48,6 +61,7 @@ class UdpSource final : public Source {
   // Room for the SO_RXQ_OVFL drop counter and the UDP_GRO segment size.
   std::array<std::array<char, 2 * CMSG_SPACE(sizeof(std::uint32_t))>, kUdpBatch> control_{};
   Counter datagrams_{0}, bytes_{0}, kernel_drops_{0}, refused_{0};
+  Counter discarded_{0}, discarded_bytes_{0};  // still queued after the drain timeout
   LogLimit refused_log_;
 };
 

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -144,6 +145,89 @@ TEST_CASE("under a rate lower than one datagram a millisecond, datagrams go one 
   Control control;
   pipe.run(control);
   CHECK(writes == std::vector<std::size_t>(20, 1));
+}
+
+// Records when each datagram was written; requests a stop after `stop_after` of them.
+class ClockSink final : public Sink {
+ public:
+  ClockSink(std::vector<std::chrono::steady_clock::time_point>& times, Control& control, std::size_t stop_after)
+      : times_(times), control_(control), stop_after_(stop_after) {}
+  bool write(const Batch& batch) override {
+    for (std::size_t i = 0; i < batch.datagrams.size(); ++i) times_.push_back(std::chrono::steady_clock::now());
+    if (times_.size() >= stop_after_) control_.request_stop();
+    return true;
+  }
+  std::string stats() const override { return "clock"; }
+
+ private:
+  std::vector<std::chrono::steady_clock::time_point>& times_;
+  Control& control_;
+  std::size_t stop_after_;
+};
+
+TEST_CASE("under a rate below one datagram a second, each datagram waits until it is due", "[pipe]") {
+  using namespace std::chrono;
+  std::vector<steady_clock::time_point> times;
+  Control control;
+  std::vector<std::unique_ptr<Sink>> sinks;
+  sinks.push_back(std::make_unique<ClockSink>(times, control, 2));
+  Pipe pipe(std::make_unique<ListSource>(std::vector<std::string>(3, std::string(1000, 'd')), 3), std::move(sinks));
+  pipe.set_rate(800);  // 1.25 s per datagram: more than the pacer's 1 s step
+  auto start = steady_clock::now();
+  pipe.run(control);
+  auto total = steady_clock::now() - start;
+  REQUIRE(times.size() == 2);
+  CHECK(times[1] - times[0] >= milliseconds(1200));
+  // The stop requested with the second datagram ends the pause after it at once.
+  CHECK(total < milliseconds(1800));
+}
+
+// Sends `datagrams` into a fresh listener (loopback delivers them at once) and
+// returns the source reading it, its queue full.
+std::unique_ptr<UdpSource> queued_source(const std::vector<std::string>& datagrams, bool gro) {
+  net::SocketOptions options;
+  options.gro = gro;
+  auto listener = net::open_udp_listener(net::parse_address("127.0.0.1:0", net::PortRule::kZeroAllowed), options);
+  net::Address bound = listener.bound;
+  auto source = std::make_unique<UdpSource>(std::move(listener), net::AccessList());
+  UdpSink sink({bound}, {}, gro);
+  std::vector<iovec> views;
+  for (const auto& d : datagrams) views.push_back({const_cast<char*>(d.data()), d.size()});
+  REQUIRE(sink.write(Batch{views, 0}));
+  return source;
+}
+
+TEST_CASE("a stopping pipe first writes what its socket had queued", "[pipe]") {
+  auto input = numbered(200);
+  std::vector<std::string> got;
+  std::vector<std::unique_ptr<Sink>> sinks;
+  sinks.push_back(std::make_unique<RecordingSink>(got));
+  auto source = queued_source(input, false);
+  auto* udp = source.get();
+  Pipe pipe(std::move(source), std::move(sinks));
+  Control control;
+  control.request_stop();
+  pipe.run(control);
+  CHECK(got == input);
+  CHECK(udp->stats().find("discarded") == std::string::npos);
+}
+
+TEST_CASE("with no drain timeout, what a stopping pipe's socket had queued is counted as discarded", "[pipe]") {
+  std::vector<std::string> input(20, std::string(1000, 'q'));
+  std::vector<std::string> got;
+  std::vector<std::unique_ptr<Sink>> sinks;
+  sinks.push_back(std::make_unique<RecordingSink>(got));
+  bool gro = GENERATE(false, true);  // with GRO, a coalesced message counts as every datagram in it
+  auto source = queued_source(input, gro);
+  auto* udp = source.get();
+  Pipe pipe(std::move(source), std::move(sinks));
+  pipe.set_drain_timeout(0);
+  Control control;
+  control.request_stop();
+  pipe.run(control);
+  CHECK(got.empty());
+  CHECK(udp->stats().find("received 0 datagrams") != std::string::npos);
+  CHECK(udp->stats().find("; 20 datagrams (20000 bytes) discarded at stop") != std::string::npos);
 }
 
 TEST_CASE("a stop request ends a pipe blocked on an idle socket", "[pipe]") {
