@@ -96,18 +96,19 @@ int client_main(int argc, char** argv, Run run) {
   if (run == Run::kCheckOnly) return 0;
 
   // Open the input and the sending sockets; failures here exit 1 with the reason.
+  stage::Control control;
   auto source = std::make_unique<stage::FileSource>(path, size);
   std::vector<std::unique_ptr<stage::Sink>> sinks;
   auto udp = std::make_unique<stage::UdpSink>(servers, sockets, gso);
   stage::UdpSink& udp_sink = *udp;  // asked for its losses after the run
   udp->expect_datagram_size(size);
   sinks.push_back(std::move(udp));
-  if (args.count("tee")) sinks.push_back(std::make_unique<stage::StdoutSink>());
+  // --tee waits for a slow reader like tee(1), but not past a stop request.
+  if (args.count("tee")) sinks.push_back(std::make_unique<stage::StdoutSink>(control));
   stage::Pipe pipe(std::move(source), std::move(sinks));
   if (rate > 0) pipe.set_rate(rate / 8);
 
   // Stream until end of input or a signal.
-  stage::Control control;
   udp_sink.set_linger(linger, control);
   Supervisor supervisor(control);
   for (const net::Address& server : servers) spdlog::info("sending {} to udp {}", path, server.to_string());

@@ -24,7 +24,8 @@ cxxopts::Options proxy_options(const std::string& program) {
        cxxopts::value<std::vector<std::string>>(), "ADDR")
       ("downstream-addr,downstream_addr", "forward to this host:port (required, repeatable)",
        cxxopts::value<std::vector<std::string>>(), "ADDR")
-      ("t,tee", "copy every datagram's payload to stdout");
+      ("t,tee", "copy every datagram's payload to stdout; a reader more than 1 MiB behind loses whole "
+                "datagrams (counted), it never holds up the downstreams");
   add_socket_options(options, true);
   add_multicast_options(options);
   return options;

@@ -38,7 +38,8 @@ cxxopts::Options reverse_proxy_options(const std::string& program) {
        cxxopts::value<std::string>(), "GROUP:PORT")
       ("udp-listen-addr,udp_listen_addr", "receive the upstream here and send it to the group (repeatable)",
        cxxopts::value<std::vector<std::string>>(), "ADDR")
-      ("t,tee", "copy the stream to stdout")
+      ("t,tee", "copy the stream to stdout; a reader more than 1 MiB behind loses whole datagrams (counted), "
+                "it never holds up the stream")
       ("max-clients,max_clients", "TCP clients at once; more are closed at once (default 256)",
        cxxopts::value<std::string>(), "N")
       ("client-timeout,client_timeout", "disconnect a client that could not be written to for this long "

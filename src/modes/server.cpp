@@ -9,6 +9,7 @@
 #include "net/error.h"
 #include "stage/file_sink.h"
 #include "stage/pipe.h"
+#include "stage/stdout_sink.h"
 
 namespace netdisp::modes {
 namespace {
@@ -19,16 +20,19 @@ constexpr const char* kHelp =
     "With several --listen_addr, each writes its own file: the address goes before --path's\n"
     "extension, with '[' ']' removed and ':' '%' turned into '_':\n"
     "  --path logs/app.log --listen_addr 0.0.0.0:9921 --listen_addr [::1]:9922\n"
-    "  writes logs/app.0.0.0.0_9921.log and logs/app.__1_9922.log";
+    "  writes logs/app.0.0.0.0_9921.log and logs/app.__1_9922.log\n"
+    "--path - writes everything received, on every --listen_addr, to stdout instead: a reader\n"
+    "more than 1 MiB behind loses whole datagrams (counted), it never holds up the sockets.";
 
 cxxopts::Options server_options(const std::string& program) {
   cxxopts::Options options = make_options(program, kHelp);
   options.add_options()
-      ("path", "log file to append to (required; created if missing, never truncated)",
+      ("path", "log file to append to, or - for stdout (required; created if missing, never truncated)",
        cxxopts::value<std::string>(), "FILE")
       ("listen-addr,listen_addr", "receive on this host:port or multicast group:port (required, repeatable)",
        cxxopts::value<std::vector<std::string>>(), "ADDR")
-      ("t,tee", "copy everything received to stdout")
+      ("t,tee", "copy everything received to stdout; a reader more than 1 MiB behind loses whole datagrams "
+                "(counted), it never holds up the log file")
       ("exit-on-write-error,exit_on_write_error", "exit 1 when the log file cannot be written (default: keep "
                                                   "receiving, count the loss, retry)");
   add_socket_options(options, true);
@@ -63,7 +67,9 @@ int server_main(int argc, char** argv, Run run) {
   net::AccessList allow = access_list(args);
   bool tee = args.count("tee") > 0;
   bool exit_on_write_error = args.count("exit-on-write-error") > 0;
-  std::vector<std::string> files = log_files(path, texts);
+  bool to_stdout = path == "-";  // as "-" means stdin for the client
+  if (to_stdout && tee) throw net::UsageError("--tee with --path -: everything already goes to stdout");
+  std::vector<std::string> files = to_stdout ? std::vector<std::string>{} : log_files(path, texts);
 
   if (run == Run::kCheckOnly) return 0;
 
@@ -71,6 +77,10 @@ int server_main(int argc, char** argv, Run run) {
   stage::Control control;
   std::vector<std::unique_ptr<stage::Pipe>> pipes;
   for (std::size_t i = 0; i < addresses.size(); ++i) {
+    if (to_stdout) {
+      pipes.push_back(udp_pipe(addresses[i], sockets, allow, std::make_unique<stage::StdoutSink>(), false, "stdout"));
+      continue;
+    }
     auto file = std::make_unique<stage::FileSink>(files[i], control, exit_on_write_error);
     pipes.push_back(udp_pipe(addresses[i], sockets, allow, std::move(file), tee, "file " + files[i]));
   }

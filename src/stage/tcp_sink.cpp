@@ -10,7 +10,7 @@
 namespace netdisp::stage {
 
 TcpSink::TcpSink(net::UniqueFd fd, net::Address peer, std::chrono::milliseconds timeout, std::size_t buffer_limit)
-    : fd_(std::move(fd)), peer_(peer), timeout_(timeout), buffer_limit_(buffer_limit) {}
+    : fd_(std::move(fd)), peer_(peer), timeout_(timeout), pending_(buffer_limit) {}
 
 TcpSink::~TcpSink() {
   if (!closed_) gone("shutting down");
@@ -18,65 +18,31 @@ TcpSink::~TcpSink() {
 
 bool TcpSink::gone(const char* why) {
   closed_ = true;
-  if (!pending_.empty()) {
-    // Accepted for this client but never written: count it with the drops.
-    add(dropped_bytes_, pending_.size());
-    pending_.clear();
-  }
+  // Accepted for this client but never written: counted with the drops.
+  add(dropped_bytes_, pending_.discard());
   spdlog::info("tcp client {}: closed ({}); sent {} bytes, dropped {} datagrams ({} bytes) it could not take",
                peer_.to_string(), why, get(bytes_), get(dropped_datagrams_), get(dropped_bytes_));
   return false;
 }
 
-// Writes what waits from earlier batches; true when nothing is left waiting.
-bool TcpSink::flush_pending() {
-  while (!pending_.empty()) {
-    ssize_t n = ::send(fd_.get(), pending_.data(), pending_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0) return false;  // EAGAIN, or an error that on_ready() will see as POLLERR
-    add(bytes_, static_cast<std::uint64_t>(n));
-    pending_.erase(0, static_cast<std::size_t>(n));
-    stalled_since_ = std::chrono::steady_clock::now();
-  }
-  return true;
+void TcpSink::count(const StreamResult& result, bool was_empty) {
+  add(bytes_, result.written);
+  // --client-timeout runs from the last progress, or from the start of a stall.
+  if (result.written > 0 || (was_empty && !pending_.empty())) stalled_since_ = std::chrono::steady_clock::now();
+  if (!result.dropped_datagrams && !result.failed_bytes) return;
+  add(dropped_datagrams_, result.dropped_datagrams);
+  add(dropped_bytes_, result.dropped_bytes + result.failed_bytes);
+  if (result.dropped_datagrams && drop_log_.allow())
+    spdlog::warn("tcp client {}: too slow, dropped {} datagrams ({} bytes) so far", peer_.to_string(),
+                 get(dropped_datagrams_), get(dropped_bytes_));
 }
 
 bool TcpSink::write(const Batch& batch) {
   if (closed_) return false;
-  std::size_t written = 0;
-  if (flush_pending()) {
-    WriteResult result = write_all(fd_.get(), batch.datagrams);  // non-blocking fd: stops at EAGAIN
-    written = result.written;
-    add(bytes_, written);
-    if (result.error && result.error != EAGAIN && result.error != EWOULDBLOCK)
-      return gone(net::errno_text(result.error).c_str());
-    if (!result.error) return true;
-    stalled_since_ = std::chrono::steady_clock::now();
-  }
-  return queue(batch, written);
-}
-
-// Keeps what was not written: the rest of a partly written datagram always
-// (the stream must stay whole), further datagrams while the buffer has room.
-bool TcpSink::queue(const Batch& batch, std::size_t written) {
-  std::size_t skipped = 0;
-  for (const iovec& datagram : batch.datagrams) {
-    const char* data = static_cast<const char*>(datagram.iov_base);
-    if (skipped + datagram.iov_len <= written) {
-      skipped += datagram.iov_len;
-      continue;
-    }
-    std::size_t done = written > skipped ? written - skipped : 0;
-    skipped += datagram.iov_len;
-    if (done == 0 && pending_.size() + datagram.iov_len > buffer_limit_) {
-      add(dropped_datagrams_, 1);
-      add(dropped_bytes_, datagram.iov_len);
-      continue;
-    }
-    pending_.append(data + done, datagram.iov_len - done);
-  }
-  if (get(dropped_datagrams_) && drop_log_.allow())
-    spdlog::warn("tcp client {}: too slow, dropped {} datagrams ({} bytes) so far", peer_.to_string(),
-                 get(dropped_datagrams_), get(dropped_bytes_));
+  bool was_empty = pending_.empty();
+  StreamResult result = pending_.write(StreamFd{fd_.get(), StreamFd::Kind::kSend}, batch);
+  count(result, was_empty);
+  if (result.failed()) return gone(net::errno_text(result.error).c_str());
   return true;
 }
 
@@ -94,8 +60,12 @@ bool TcpSink::on_ready(short revents) {
     if (n == 0) return gone("client closed");
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return gone(net::errno_text(errno).c_str());
   }
-  if (pending_.empty() || flush_pending()) return true;
-  if (std::chrono::steady_clock::now() - stalled_since_ > timeout_) return gone("could not write for --client-timeout");
+  if (pending_.empty()) return true;
+  // Errors other than EAGAIN show up as POLLERR on the next poll.
+  StreamResult result = pending_.flush(StreamFd{fd_.get(), StreamFd::Kind::kSend});
+  count(result, false);
+  if (result.error == EAGAIN && std::chrono::steady_clock::now() - stalled_since_ > timeout_)
+    return gone("could not write for --client-timeout");
   return true;
 }
 

@@ -13,6 +13,7 @@
 #include "net/unique_fd.h"
 #include "stage/io.h"
 #include "stage/sink.h"
+#include "stage/stream_buffer.h"
 
 namespace netdisp::stage {
 
@@ -27,15 +28,13 @@ class TcpSink final : public Sink {
   std::string stats() const override;
 
  private:
-  bool flush_pending();
-  bool queue(const Batch& batch, std::size_t written);
+  void count(const StreamResult& result, bool was_empty);
   bool gone(const char* why);
 
   net::UniqueFd fd_;
   net::Address peer_;
   std::chrono::milliseconds timeout_;
-  std::size_t buffer_limit_;
-  std::string pending_;  // bytes accepted for this client but not yet written
+  StreamBuffer pending_;  // bytes accepted for this client but not yet written
   std::chrono::steady_clock::time_point stalled_since_{};
   bool closed_ = false;
   Counter bytes_{0}, dropped_datagrams_{0}, dropped_bytes_{0};
