@@ -30,6 +30,14 @@ resume_reader() {
   exec {fd}<&-
 }
 
+# start_into_fifo NAME CMD...: nd_start NAME with its stdout into $WORK/NAME.fifo.
+start_into_fifo() {
+  local name=$1
+  shift
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  nd_start "$name" bash -c 'exec "$@" >"$0"' "$WORK/$name.fifo" "$@"
+}
+
 # stop_within_1s NAME: SIGTERM; fails unless NAME exits within 1 s; its status in $status.
 stop_within_1s() {
   local name=$1 pid start
@@ -64,7 +72,7 @@ check_accounting() {
 
 # ---- server --path FILE --tee ----
 stalled_reader srv
-nd_start srv bash -c 'exec "$0" "$@" >"$WORK/srv.fifo"' "$ND/ndserver" --path "$WORK/srv.log" \
+start_into_fifo srv "$ND/ndserver" --path "$WORK/srv.log" \
   --listen-addr 127.0.0.1:0 --tee
 addr=$(nd_listen_addr srv udp)
 "$ND/ndclient" --path "$WORK/in.bin" --server-addr "$addr" --rate 200M 2>"$WORK/cli.err" ||
@@ -79,7 +87,7 @@ check_accounting srv
 nd_start down "$ND/ndserver" --path "$WORK/down.log" --listen-addr 127.0.0.1:0
 down=$(nd_listen_addr down udp)
 stalled_reader proxy
-nd_start proxy bash -c 'exec "$0" "$@" >"$WORK/proxy.fifo"' "$ND/ndproxy" --listen-addr 127.0.0.1:0 \
+start_into_fifo proxy "$ND/ndproxy" --listen-addr 127.0.0.1:0 \
   --downstream-addr "$down" --tee
 addr=$(nd_listen_addr proxy udp)
 "$ND/ndclient" --path "$WORK/in.bin" --server-addr "$addr" --rate 200M 2>"$WORK/cli2.err" ||
@@ -97,7 +105,7 @@ nd_random_file "$WORK/big.bin" "$big"
 nd_start sink "$ND/ndserver" --path "$WORK/sink.log" --listen-addr 127.0.0.1:0
 addr=$(nd_listen_addr sink udp)
 stalled_reader cli
-nd_start cli bash -c 'exec "$0" "$@" >"$WORK/cli.fifo"' "$ND/ndclient" --path "$WORK/big.bin" \
+start_into_fifo cli "$ND/ndclient" --path "$WORK/big.bin" \
   --server-addr "$addr" --rate 400M --tee
 # The client sends until the fifo (64 KiB) is full, then waits on stdout: it must stay there.
 wait_file_size "$WORK/sink.log" $((64 << 10)) || fail "the client sent nothing"
