@@ -22,14 +22,18 @@ struct Mode {
   std::string_view name;
   std::string_view summary;
   int (*main)(int, char**, modes::Run);
+  // Exit status when SIGINT/SIGTERM/SIGHUP stops it while it sets up: the
+  // client's transfer did not happen (128 + signal, as shells report it);
+  // the long-running modes stop as they always do on a signal (0).
+  int stopped_during_setup;
 };
 
 constexpr std::array kModes = {
-    Mode{"client", "stream a file, device or stdin to UDP servers", modes::client_main},
-    Mode{"proxy", "forward datagrams from many listen sockets to many destinations", modes::proxy_main},
+    Mode{"client", "stream a file, device or stdin to UDP servers", modes::client_main, modes::kSignalExitCode},
+    Mode{"proxy", "forward datagrams from many listen sockets to many destinations", modes::proxy_main, 0},
     Mode{"reverse-proxy", "let TCP clients subscribe to a UDP stream through a multicast channel",
-         modes::reverse_proxy_main},
-    Mode{"server", "append everything received on UDP sockets to log files", modes::server_main},
+         modes::reverse_proxy_main, 0},
+    Mode{"server", "append everything received on UDP sockets to log files", modes::server_main, 0},
 };
 
 constexpr int kUsage = 2;
@@ -39,13 +43,20 @@ void list_modes(std::FILE* out) {
   std::fprintf(out, "usage: netdisp <mode> [options]   (or call it as nd<mode>)\n\nmodes:\n");
   for (const Mode& mode : kModes)
     std::fprintf(out, "  %-14s %.*s\n", mode.name.data(), static_cast<int>(mode.summary.size()), mode.summary.data());
-  std::fprintf(out, "\n'netdisp <mode> --help' shows a mode's options; 'netdisp --version' the version.\n");
+  std::fprintf(out, "\n'netdisp <mode> --help' (or 'netdisp help <mode>') shows a mode's options; "
+                   "'netdisp --version' the version.\n");
 }
 
 const Mode* find_mode(std::string_view name) {
   for (const Mode& mode : kModes)
     if (mode.name == name) return &mode;
   return nullptr;
+}
+
+int unknown_mode(std::string_view name) {
+  std::fprintf(stderr, "netdisp: unknown mode '%.*s'\n\n", static_cast<int>(name.size()), name.data());
+  list_modes(stderr);
+  return kUsage;
 }
 
 // Logs and stats go to stderr; stdout carries data only (--tee).
@@ -58,6 +69,7 @@ void set_up_logging(std::string_view program) {
 int run_mode(const Mode& mode, int argc, char** argv) {
   std::string program = "nd" + std::string(mode.name);
   argv[0] = program.data();
+  modes::stop_on_signals_during_setup(argv[0], mode.stopped_during_setup);
   set_up_logging(program);
   try {
     return mode.main(argc, argv, modes::Run::kForReal);
@@ -73,13 +85,20 @@ int run_mode(const Mode& mode, int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  modes::block_signals();
   std::string_view called = argc > 0 ? argv[0] : "netdisp";
   called = called.substr(called.rfind('/') + 1);
   if (called.starts_with("nd"))
     if (const Mode* mode = find_mode(called.substr(2))) return run_mode(*mode, argc, argv);
 
   std::string_view first = argc > 1 ? argv[1] : "--help";
+  if (first == "help" && argc > 2) {
+    // netdisp help MODE: the mode's own --help.
+    const Mode* mode = find_mode(argv[2]);
+    if (!mode) return unknown_mode(argv[2]);
+    char help[] = "--help";
+    char* args[] = {argv[2], help, nullptr};
+    return run_mode(*mode, 2, args);
+  }
   if (first == "--help" || first == "-h" || first == "help") {
     list_modes(stdout);
     return 0;
@@ -89,7 +108,5 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (const Mode* mode = find_mode(first)) return run_mode(*mode, argc - 1, argv + 1);
-  std::fprintf(stderr, "netdisp: unknown mode '%.*s'\n\n", static_cast<int>(first.size()), first.data());
-  list_modes(stderr);
-  return kUsage;
+  return unknown_mode(first);
 }

@@ -40,8 +40,8 @@ cxxopts::Options client_options(const std::string& program) {
       ("linger", "at end of input, wait up to MS milliseconds for late 'port unreachable' reports (default 200, "
        "0: no wait)", cxxopts::value<std::string>(), "MS")
       ("ignore-send-errors", "exit 0 at end of input even when a destination refused or a send failed");
-  add_socket_options(options, false);
-  add_multicast_options(options);
+  add_socket_options(options, {.sends = true});
+  add_multicast_options(options, {.sends = true});
   return options;
 }
 
@@ -76,6 +76,14 @@ int exit_for_losses(const std::vector<stage::UdpSink::Loss>& losses) {
   return losses.empty() ? 0 : 1;
 }
 
+// Says how far the transfer got; the status is the shell's for that signal.
+int interrupted(const stage::FileSource& input, int signal) {
+  std::string of = input.total_size() ? fmt::format(" of {}", *input.total_size()) : "";
+  report(fmt::format("interrupted by SIG{} after {}{} bytes; exit {}", ::sigabbrev_np(signal), input.bytes_read(), of,
+                     128 + signal));
+  return 128 + signal;
+}
+
 }  // namespace
 
 int client_main(int argc, char** argv, Run run) {
@@ -98,6 +106,7 @@ int client_main(int argc, char** argv, Run run) {
   // Open the input and the sending sockets; failures here exit 1 with the reason.
   stage::Control control;
   auto source = std::make_unique<stage::FileSource>(path, size);
+  const stage::FileSource& input = *source;  // asked after the run whether it reached the end
   std::vector<std::unique_ptr<stage::Sink>> sinks;
   auto udp = std::make_unique<stage::UdpSink>(servers, sockets, gso);
   stage::UdpSink& udp_sink = *udp;  // asked for its losses after the run
@@ -110,12 +119,14 @@ int client_main(int argc, char** argv, Run run) {
 
   // Stream until end of input or a signal.
   udp_sink.set_linger(linger, control);
-  Supervisor supervisor(control);
+  Supervisor supervisor(control, OnHangup::kStop);
   for (const net::Address& server : servers) spdlog::info("sending {} to udp {}", path, server.to_string());
   supervisor.spawn("client", [&] { pipe.run(control); });
   int code = supervisor.run([&] { return pipe.stats(); });
-  // Reached end of input (no stop request, no failure): was anything lost?
-  if (code == 0 && !control.stop_requested() && !ignore_send_errors) code = exit_for_losses(udp_sink.losses());
+  // Stopped by a signal before the end of input: not a finished transfer.
+  if (code == 0 && supervisor.stop_signal() && !input.reached_end()) return interrupted(input, supervisor.stop_signal());
+  // Reached end of input (a stop during the linger too): was anything lost?
+  if (code == 0 && input.reached_end() && !ignore_send_errors) code = exit_for_losses(udp_sink.losses());
   return code;
 }
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -26,15 +27,17 @@ cxxopts::Options make_options(const std::string& program, const std::string& hel
   options.set_width(100);
   options.add_options("logging")
       ("h,help", "show this help and exit")
-      ("v,verbose", "log per-batch detail (debug)")
-      ("q,quiet", "log warnings and errors only");
+      ("v,verbose", "log debug detail too: socket set-up, and per socket at most one line a second on the "
+                    "batches it moves")
+      ("q,quiet", "log warnings and errors only (the summary and SIGUSR1 counters are still printed)");
   return options;
 }
 
-void add_socket_options(cxxopts::Options& options, bool listens) {
+void add_socket_options(cxxopts::Options& options, SocketRoles roles) {
   auto adder = options.add_options("sockets");
-  if (listens) {
-    adder("rcvbuf", "receive buffer to ask for, in bytes (default " + std::to_string(kDefaultRcvbuf >> 20) + " MiB)",
+  if (roles.listens) {
+    adder("rcvbuf", "receive buffer to ask for, in bytes, k/M/G suffixes allowed (default " +
+                        std::to_string(kDefaultRcvbuf >> 20) + "M)",
           cxxopts::value<std::string>(), "BYTES")
         ("allow", "accept only peers in this range (repeatable); others are dropped and counted",
          cxxopts::value<std::vector<std::string>>(), "CIDR")
@@ -45,22 +48,98 @@ void add_socket_options(cxxopts::Options& options, bool listens) {
                                         "to this long; what is left is counted as discarded at stop (default 1, "
                                         "0: count only)", cxxopts::value<std::string>(), "SECONDS");
   }
-  adder("gso", "send runs of equal-sized datagrams as one message the kernel cuts up (UDP_SEGMENT): on|off "
-              "(default " + std::string(kDefaultGso ? "on" : "off") + "); datagrams on the wire are the same either way",
-        cxxopts::value<std::string>(), "on|off");
-  adder("sndbuf", "send buffer to ask for, in bytes (default: the kernel's)", cxxopts::value<std::string>(), "BYTES")
-      ("bind-device,bind_device", "bind sockets to this interface (SO_BINDTODEVICE)", cxxopts::value<std::string>(),
-       "IFACE");
+  if (roles.sends) {
+    adder("gso", "send runs of equal-sized datagrams as one message the kernel cuts up (UDP_SEGMENT): on|off "
+                "(default " + std::string(kDefaultGso ? "on" : "off") + "); datagrams on the wire are the same either way",
+          cxxopts::value<std::string>(), "on|off")
+        ("sndbuf", "send buffer to ask for, in bytes, k/M/G suffixes allowed (default: the kernel's)",
+         cxxopts::value<std::string>(), "BYTES");
+  }
+  adder("bind-device,bind_device", "bind sockets to this interface (SO_BINDTODEVICE)", cxxopts::value<std::string>(),
+        "IFACE");
 }
 
-void add_multicast_options(cxxopts::Options& options) {
-  options.add_options("multicast")
-      ("multicast-if,multicast_if", "interface for joins and sends: name, index or local address",
-       cxxopts::value<std::string>(), "IFACE")
-      ("multicast-ttl,multicast_ttl", "TTL / hop limit of sent multicast (default 1)", cxxopts::value<std::string>(), "N")
+void add_multicast_options(cxxopts::Options& options, SocketRoles roles) {
+  auto adder = options.add_options("multicast");
+  adder("multicast-if,multicast_if", std::string("interface for ") + (roles.listens ? "joins" : "") +
+                                         (roles.listens && roles.sends ? " and " : "") + (roles.sends ? "sends" : "") +
+                                         ": name, index or local address",
+        cxxopts::value<std::string>(), "IFACE");
+  if (!roles.sends) return;
+  adder("multicast-ttl,multicast_ttl", "TTL / hop limit of sent multicast (default 1)", cxxopts::value<std::string>(), "N")
       ("multicast-loop,multicast_loop", "deliver sent multicast to local listeners too (default on)",
        cxxopts::value<std::string>(), "on|off");
 }
+
+namespace {
+
+// The first text between cxxopts' quotes (‘’): the option or argument its
+// message is about, without dashes.
+std::string quoted(const std::string& message) {
+  static const std::string kOpen = "\u2018", kClose = "\u2019";
+  auto start = message.find(kOpen);
+  if (start == std::string::npos) return "";
+  start += kOpen.size();
+  return message.substr(start, message.find(kClose, start) - start);
+}
+
+std::string dashed(const std::string& name) { return (name.size() == 1 ? "-" : "--") + name; }
+
+// Levenshtein distance: how many letters to insert, delete or change.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t next = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = row[j];
+      row[j] = next;
+    }
+  }
+  return row[b.size()];
+}
+
+// The known long option closest to `name` (underscores read as dashes), if
+// it is close enough to be a likely typo.
+std::string closest_option(const cxxopts::Options& options, std::string name) {
+  std::replace(name.begin(), name.end(), '_', '-');
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(2, name.size() / 3) + 1;
+  for (const std::string& group : options.groups())
+    for (const auto& option : options.group_help(group).options)
+      for (const std::string& known : option.l) {
+        if (known.find('_') != std::string::npos) continue;  // the underscored twin of a dashed name
+        std::size_t distance = edit_distance(name, known);
+        // A prefix ("--listen" for "--listen-addr") is a likely meaning too.
+        if (known.starts_with(name) && name.size() >= 3) distance = std::min<std::size_t>(distance, 1);
+        if (distance < best_distance) best_distance = distance, best = known;
+      }
+  return best;
+}
+
+// cxxopts' message in our words: plain quotes, options with their dashes.
+std::string usage_message(const cxxopts::Options& options, const cxxopts::exceptions::exception& e) {
+  std::string name = quoted(e.what());
+  if (dynamic_cast<const cxxopts::exceptions::no_such_option*>(&e)) {
+    std::string message = "unknown option " + dashed(name);
+    std::string near = closest_option(options, name);
+    if (!near.empty()) message += "; did you mean --" + near + "?";
+    return message + " (see --help)";
+  }
+  if (dynamic_cast<const cxxopts::exceptions::missing_argument*>(&e) ||
+      dynamic_cast<const cxxopts::exceptions::option_requires_argument*>(&e))
+    return dashed(name) + " needs a value (see --help)";
+  if (dynamic_cast<const cxxopts::exceptions::gratuitous_argument_for_option*>(&e))
+    return dashed(name) + " takes no value (see --help)";
+  std::string message = e.what();
+  for (const char* curly : {"\u2018", "\u2019"})
+    for (auto at = message.find(curly); at != std::string::npos; at = message.find(curly)) message.replace(at, 3, "'");
+  return message + " (see --help)";
+}
+
+}  // namespace
 
 bool parse(cxxopts::Options& options, int argc, char** argv, cxxopts::ParseResult& result) {
   // cxxopts matches every argument with std::regex, whose recursion overflows
@@ -74,7 +153,7 @@ bool parse(cxxopts::Options& options, int argc, char** argv, cxxopts::ParseResul
   try {
     result = options.parse(argc, argv);
   } catch (const cxxopts::exceptions::exception& e) {
-    throw net::UsageError(std::string(e.what()) + " (see --help)");
+    throw net::UsageError(usage_message(options, e));
   }
   if (result.count("help")) {
     std::cout << options.help() << "\nEvery --dashed-option may also be spelled --underscored_option.\n";
@@ -82,6 +161,7 @@ bool parse(cxxopts::Options& options, int argc, char** argv, cxxopts::ParseResul
   }
   if (!result.unmatched().empty())
     throw net::UsageError("unexpected argument '" + result.unmatched().front() + "' (see --help)");
+  if (result.count("verbose") && result.count("quiet")) throw net::UsageError("-v and -q contradict each other");
   if (result.count("verbose")) spdlog::set_level(spdlog::level::debug);
   if (result.count("quiet")) spdlog::set_level(spdlog::level::warn);
   return true;
@@ -104,6 +184,16 @@ double number(const cxxopts::ParseResult& result, const std::string& name, doubl
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || !(value >= min && value <= max))
     throw net::UsageError(fmt::format("--{} {}: expected a number from {} to {}", name, text, min, max));
+  return value;
+}
+
+std::uint64_t bytes_option(const cxxopts::ParseResult& result, const std::string& name, std::uint64_t fallback,
+                           std::uint64_t min, std::uint64_t max) {
+  if (!result.count(name)) return fallback;
+  std::string text = single(result, name, "");
+  std::uint64_t value = parse_bytes(text, name);
+  if (value < min || value > max)
+    throw net::UsageError(fmt::format("--{} {}: expected {} to {} bytes", name, text, min, max));
   return value;
 }
 
@@ -135,7 +225,15 @@ int parse_switch(const std::string& text, const std::string& option) {
 }
 
 int buffer_size(const cxxopts::ParseResult& result, const std::string& name, int fallback) {
-  return static_cast<int>(number(result, name, fallback, 1024, 1 << 30));
+  return static_cast<int>(bytes_option(result, name, static_cast<std::uint64_t>(fallback), 1024, 1 << 30));
+}
+
+// "800M" -> {800, "M"}: a decimal number and what follows it.
+std::pair<double, std::string_view> split_number(const std::string& text) {
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, std::chars_format::fixed);
+  if (ec != std::errc() || !std::isfinite(value)) return {-1, ""};
+  return {value, std::string_view(end, static_cast<std::size_t>(text.data() + text.size() - end))};
 }
 
 }  // namespace
@@ -171,13 +269,41 @@ net::AccessList access_list(const cxxopts::ParseResult& result) {
 }
 
 double parse_rate(const std::string& text) {
-  double value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  std::string_view suffix(end, static_cast<std::size_t>(text.data() + text.size() - end));
-  double scale = suffix.empty() ? 1 : suffix == "k" || suffix == "K" ? 1e3 : suffix == "M" ? 1e6 : suffix == "G" ? 1e9 : 0;
-  if (ec != std::errc() || scale == 0 || !(value > 0) || !std::isfinite(value))
-    throw net::UsageError("--rate " + text + ": expected bits per second, e.g. 800M or 2.5G");
+  auto [value, unit] = split_number(text);
+  auto bad = [&](const std::string& why) { throw net::UsageError("--rate " + text + ": " + why); };
+  double scale = 1;
+  if (!unit.empty() && std::string_view("kKMG").find(unit.front()) != std::string_view::npos) {
+    scale = unit.front() == 'M' ? 1e6 : unit.front() == 'G' ? 1e9 : 1e3;
+    unit.remove_prefix(1);
+  } else if (!unit.empty() && unit.front() == 'm') {
+    bad("'m' would mean milli; write M for megabits per second");
+  }
+  if (unit == "B" || unit == "B/s" || unit == "Bps" || unit == "byte" || unit == "bytes")
+    bad("the rate is in bits per second (800M is 100 megabytes per second)");
+  if (!(unit.empty() || unit == "bit" || unit == "bits" || unit == "bit/s" || unit == "bps" || unit == "b/s"))
+    bad("expected bits per second, e.g. 800M, 800Mbit, 1.5G or 100k");
+  if (!(value > 0)) bad("expected a rate above 0 bits per second, e.g. 800M");
   return value * scale;
+}
+
+std::uint64_t parse_bytes(const std::string& text, const std::string& option) {
+  auto [value, unit] = split_number(text);
+  struct Unit {
+    std::string_view name;
+    double scale;
+  };
+  static constexpr Unit kUnits[] = {
+      {"", 1},           {"B", 1},         {"k", 1 << 10},   {"K", 1 << 10},   {"KiB", 1 << 10}, {"kB", 1e3},
+      {"KB", 1e3},       {"M", 1 << 20},   {"MiB", 1 << 20}, {"MB", 1e6},      {"G", 1 << 30},   {"GiB", 1 << 30},
+      {"GB", 1e9},
+  };
+  for (const Unit& known : kUnits) {
+    if (unit != known.name) continue;
+    double bytes = value * known.scale;
+    if (value < 0 || bytes != std::floor(bytes) || bytes > 1e18) break;
+    return static_cast<std::uint64_t>(bytes);
+  }
+  throw net::UsageError("--" + option + " " + text + ": expected a whole number of bytes, e.g. 4096, 64k, 256M or 1G");
 }
 
 net::UdpListener listen_udp(const net::Address& address, const net::SocketOptions& options) {
@@ -205,8 +331,8 @@ std::unique_ptr<stage::Pipe> udp_pipe(const net::Address& listen, const net::Soc
   return pipe;
 }
 
-int run_pipes(stage::Control& control, std::vector<std::unique_ptr<stage::Pipe>>& pipes) {
-  Supervisor supervisor(control);
+int run_pipes(stage::Control& control, std::vector<std::unique_ptr<stage::Pipe>>& pipes, OnHangup on_hangup) {
+  Supervisor supervisor(control, on_hangup);
   for (auto& pipe : pipes) supervisor.spawn("pipe", [&control, &pipe] { pipe->run(control); });
   return supervisor.run([&] { return all_stats(pipes); });
 }

@@ -2,12 +2,14 @@
 // What every mode shares: option groups, parsing with one-line usage errors,
 // address lists, logging set-up.
 #include <cxxopts.hpp>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "net/address.h"
 #include "net/cidr.h"
+#include "modes/supervisor.h"
 #include "net/udp_socket.h"
 
 namespace netdisp::stage {
@@ -38,10 +40,18 @@ inline constexpr bool kDefaultGro = true;
 
 // Options every mode has: -h/--help, -v/--verbose, -q/--quiet.
 cxxopts::Options make_options(const std::string& program, const std::string& help);
-// --rcvbuf, --sndbuf, --allow, --bind-device, --reuse-port.
-void add_socket_options(cxxopts::Options& options, bool listens);
-// --multicast-if, --multicast-ttl, --multicast-loop.
-void add_multicast_options(cxxopts::Options& options);
+
+// What a mode's sockets do: each mode lists (and accepts) only the socket
+// options that act on what it does, so an option it would ignore is an
+// "unknown option" instead of a silent no-op.
+struct SocketRoles {
+  bool listens = false;  // --rcvbuf, --allow, --reuse-port, --gro
+  bool sends = false;    // --gso, --sndbuf, --multicast-ttl, --multicast-loop
+};
+// The socket options of `roles`, plus --bind-device for every mode.
+void add_socket_options(cxxopts::Options& options, SocketRoles roles);
+// --multicast-if (joins and sends), and --multicast-ttl, --multicast-loop when the mode sends.
+void add_multicast_options(cxxopts::Options& options, SocketRoles roles);
 
 // Parses argv; a malformed command line throws net::UsageError with
 // cxxopts' message. Prints the help and returns false for -h/--help. Also
@@ -56,6 +66,9 @@ std::string single(const cxxopts::ParseResult& result, const std::string& name, 
 // A numeric option (registered as a string, so the error can name it): its
 // value, or `fallback` when absent; UsageError unless it is in [min, max].
 double number(const cxxopts::ParseResult& result, const std::string& name, double fallback, double min, double max);
+// A size in bytes, with the suffixes of parse_bytes(); UsageError unless in [min, max].
+std::uint64_t bytes_option(const cxxopts::ParseResult& result, const std::string& name, std::uint64_t fallback,
+                           std::uint64_t min, std::uint64_t max);
 std::vector<std::string> required_list(const cxxopts::ParseResult& result, const std::string& name);
 
 // Parses every text; listening addresses must also be distinct.
@@ -66,8 +79,15 @@ net::SocketOptions socket_options(const cxxopts::ParseResult& result);
 net::AccessList access_list(const cxxopts::ParseResult& result);
 bool gso_enabled(const cxxopts::ParseResult& result);  // --gso
 
-// "100M" -> 100e6; bits per second with an optional k/M/G (x1000) suffix.
+// "100M", "100Mbit", "100Mbit/s", "100Mbps" -> 100e6: bits per second with an
+// optional k/K, M or G (x1000) prefix. A lowercase "m" (milli) and byte units
+// are refused. Throws UsageError naming --rate.
 double parse_rate(const std::string& text);
+
+// "4096", "64k", "64KiB", "256M", "1G" -> bytes: k/K/KiB, M/MiB, G/GiB are
+// powers of 1024 (as the help prints them); kB/KB, MB, GB are powers of 1000,
+// as in dd(1). Throws UsageError naming `option`.
+std::uint64_t parse_bytes(const std::string& text, const std::string& option);
 
 // Opens a UDP listener and logs "listening on udp ADDR"; warns once when the
 // kernel granted less receive buffer than asked, naming the sysctl to raise.
@@ -84,7 +104,7 @@ std::unique_ptr<stage::Pipe> udp_pipe(const net::Address& listen, const net::Soc
                                       const std::string& label = "");
 
 // One thread per pipe, under a Supervisor, until a signal; returns the exit code.
-int run_pipes(stage::Control& control, std::vector<std::unique_ptr<stage::Pipe>>& pipes);
+int run_pipes(stage::Control& control, std::vector<std::unique_ptr<stage::Pipe>>& pipes, OnHangup on_hangup);
 
 }  // namespace netdisp::modes
 

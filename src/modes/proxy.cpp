@@ -26,8 +26,8 @@ cxxopts::Options proxy_options(const std::string& program) {
        cxxopts::value<std::vector<std::string>>(), "ADDR")
       ("t,tee", "copy every datagram's payload to stdout; a reader more than 1 MiB behind loses whole "
                 "datagrams (counted), it never holds up the downstreams");
-  add_socket_options(options, true);
-  add_multicast_options(options);
+  add_socket_options(options, {.listens = true, .sends = true});
+  add_multicast_options(options, {.listens = true, .sends = true});
   return options;
 }
 
@@ -57,7 +57,7 @@ int proxy_main(int argc, char** argv, Run run) {
 
   // One thread per listen socket, until a signal stops them.
   stage::Control control;
-  return run_pipes(control, pipes);
+  return run_pipes(control, pipes, OnHangup::kNothingToReopen);
 }
 
 }  // namespace netdisp::modes

@@ -45,9 +45,9 @@ cxxopts::Options reverse_proxy_options(const std::string& program) {
       ("client-timeout,client_timeout", "disconnect a client that could not be written to for this long "
                                         "(default 30)", cxxopts::value<std::string>(), "SECONDS")
       ("client-buffer,client_buffer", "bytes kept for a slow client before its datagrams are dropped "
-                                      "(default 1 MiB)", cxxopts::value<std::string>(), "BYTES");
-  add_socket_options(options, true);
-  add_multicast_options(options);
+                                      "(default 1M)", cxxopts::value<std::string>(), "BYTES");
+  add_socket_options(options, {.listens = true, .sends = true});
+  add_multicast_options(options, {.listens = true, .sends = true});
   return options;
 }
 
@@ -95,7 +95,7 @@ int reverse_proxy_main(int argc, char** argv, Run run) {
   auto udp_listens = parse_addresses(udp_texts, net::PortRule::kZeroAllowed, "udp-listen-addr");
   double timeout = number(args, "client-timeout", 30, 0.001, 86400);
   settings.timeout = std::chrono::milliseconds(static_cast<long>(timeout * 1000));
-  settings.buffer = static_cast<std::size_t>(number(args, "client-buffer", 1 << 20, 65536, 1 << 30));
+  settings.buffer = static_cast<std::size_t>(bytes_option(args, "client-buffer", 1 << 20, 65536, 1 << 30));
   auto max_clients = static_cast<std::size_t>(number(args, "max-clients", 256, 1, 100000));
   net::AccessList allow = access_list(args);
   bool tee = args.count("tee") > 0;
@@ -125,7 +125,7 @@ int reverse_proxy_main(int argc, char** argv, Run run) {
 
   // Run until a signal stops every thread.
   stage::Control control;
-  Supervisor supervisor(control);
+  Supervisor supervisor(control, OnHangup::kNothingToReopen);
   for (auto& pipe : pipes) supervisor.spawn("upstream", [&control, &pipe] { pipe->run(control); });
   for (auto& acceptor : acceptors) supervisor.spawn("acceptor", [&control, &acceptor] { acceptor->run(control); });
   return supervisor.run([&] {

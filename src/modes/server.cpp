@@ -35,8 +35,8 @@ cxxopts::Options server_options(const std::string& program) {
                 "(counted), it never holds up the log file")
       ("exit-on-write-error,exit_on_write_error", "exit 1 when the log file cannot be written (default: keep "
                                                   "receiving, count the loss, retry)");
-  add_socket_options(options, true);
-  add_multicast_options(options);
+  add_socket_options(options, {.listens = true});
+  add_multicast_options(options, {.listens = true});
   return options;
 }
 
@@ -86,7 +86,7 @@ int server_main(int argc, char** argv, Run run) {
   }
 
   // One thread per listen socket, until a signal stops them.
-  return run_pipes(control, pipes);
+  return run_pipes(control, pipes, OnHangup::kReopen);
 }
 
 }  // namespace netdisp::modes

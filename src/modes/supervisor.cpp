@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 
 #include "net/error.h"
 
@@ -22,16 +24,50 @@ sigset_t handled_signals() {
   return set;
 }
 
-}  // namespace
+// Set once before the handlers are installed; read by them.
+const char* setup_program = "netdisp";
+int setup_exit_code = 0;
 
-void block_signals() {
-  sigset_t set = handled_signals();
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+void write_stderr(const char* text) {
+  [[maybe_unused]] auto ignored = ::write(STDERR_FILENO, text, std::strlen(text));
 }
 
-Supervisor::Supervisor(stage::Control& control) : control_(control) {
+// Async-signal-safe: write(2) and _exit(2) only. Nothing has been sent or
+// written yet (setup opens, it does not move data), so there is nothing to flush.
+void stop_during_setup(int signal) {
+  const char* name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "SIGHUP";
+  write_stderr(setup_program);
+  write_stderr(": ");
+  write_stderr(name);
+  write_stderr(" during start-up: stopping\n");
+  ::_exit(setup_exit_code == kSignalExitCode ? 128 + signal : setup_exit_code);
+}
+
+}  // namespace
+
+void stop_on_signals_during_setup(const char* program, int exit_code) {
+  setup_program = program;
+  setup_exit_code = exit_code;
+  ::signal(SIGPIPE, SIG_IGN);
+  struct sigaction action{};
+  action.sa_handler = stop_during_setup;
+  sigemptyset(&action.sa_mask);
+  for (int signal : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(signal, &action, nullptr);
+}
+
+void report(const std::string& line) {
+  // A copy of the default logger (same sinks, same format) that -q does not quiet.
+  static const std::shared_ptr<spdlog::logger> reporter = [] {
+    auto logger = spdlog::default_logger()->clone(spdlog::default_logger()->name());
+    logger->set_level(spdlog::level::info);
+    return logger;
+  }();
+  reporter->info("{}", line);
+}
+
+Supervisor::Supervisor(stage::Control& control, OnHangup on_hangup) : control_(control), on_hangup_(on_hangup) {
   sigset_t set = handled_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signals_ = net::UniqueFd(::signalfd(-1, &set, SFD_CLOEXEC));
   if (!signals_.valid()) net::throw_errno("signalfd");
   done_ = net::UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -81,13 +117,16 @@ int Supervisor::run(const Stats& stats) {
     signalfd_siginfo info{};
     if (::read(signals_.get(), &info, sizeof info) != sizeof info) continue;
     int signal = static_cast<int>(info.ssi_signo);
-    if (signal == SIGHUP) {
+    if (signal == SIGHUP && on_hangup_ == OnHangup::kReopen) {
       control_.request_reopen();
       spdlog::info("SIGHUP: reopening log files");
+    } else if (signal == SIGHUP && on_hangup_ == OnHangup::kNothingToReopen) {
+      spdlog::info("SIGHUP: nothing to reopen (no log files in this mode); going on");
     } else if (signal == SIGUSR1) {
       print(stats, "counters (SIGUSR1)");
     } else {
-      spdlog::info("{}: stopping", ::strsignal(signal));
+      spdlog::info("{}: stopping", ::sigabbrev_np(signal) ? std::string("SIG") + ::sigabbrev_np(signal) : "signal");
+      if (!stop_signal_) stop_signal_ = signal;
       control_.request_stop();
     }
   }
@@ -98,13 +137,13 @@ int Supervisor::run(const Stats& stats) {
 }
 
 void Supervisor::print(const Stats& stats, const char* title) {
-  spdlog::info("{}:", title);
+  report(std::string(title) + ":");
   // One log line per counter line, so every line carries the log prefix.
   for (const std::string& text : stats()) {
     std::size_t start = 0;
     while (start <= text.size()) {
       std::size_t end = std::min(text.find('\n', start), text.size());
-      spdlog::info("{}", text.substr(start, end - start));
+      report(text.substr(start, end - start));
       start = end + 1;
     }
   }

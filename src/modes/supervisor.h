@@ -1,8 +1,9 @@
 #pragma once
 // Supervisor: the main thread of every mode. It starts one thread per worker
 // (a pipe, an acceptor) and then waits for signals. SIGINT/SIGTERM stop every
-// worker; SIGHUP asks file sinks to reopen; SIGUSR1 prints the counters.
-// When every worker has finished (the client at EOF) it returns by itself.
+// worker; SIGHUP does what the mode says (OnHangup); SIGUSR1 prints the
+// counters. When every worker has finished (the client at EOF) it returns by
+// itself.
 #include <functional>
 #include <string>
 #include <thread>
@@ -13,16 +14,33 @@
 
 namespace netdisp::modes {
 
-// Must run in main() before any thread exists: the handled signals are
-// blocked everywhere and read from a signalfd; SIGPIPE is ignored so a closed
-// peer is an EPIPE to count, never a dead process.
-void block_signals();
+// Runs first in main(). Until a Supervisor exists, the process is setting up
+// and may wait in calls no flag can interrupt (opening a fifo that has no
+// writer yet, a slow name lookup): SIGINT, SIGTERM and SIGHUP then end it at
+// once with one line on stderr and `exit_code`, or 128 + the signal number
+// when `exit_code` is kSignalExitCode. SIGPIPE is ignored from here on, so a
+// closed peer is an EPIPE to count, never a dead process.
+inline constexpr int kSignalExitCode = -1;
+void stop_on_signals_during_setup(const char* program, int exit_code);
+
+// Output the user asked for (the summary, SIGUSR1's counters, an exit
+// status explained): printed with the log's format whatever -q says.
+void report(const std::string& line);
+
+// What SIGHUP means to a mode.
+enum class OnHangup {
+  kReopen,            // the server: reopen the log files (logrotate)
+  kStop,              // the client: a closed terminal ends it, like SIGINT
+  kNothingToReopen,   // proxies: say so and go on
+};
 
 class Supervisor {
  public:
   using Stats = std::function<std::vector<std::string>()>;
 
-  explicit Supervisor(stage::Control& control);
+  // Blocks the handled signals (every thread started later inherits that)
+  // and reads them from a signalfd from now on. Create it before any thread.
+  Supervisor(stage::Control& control, OnHangup on_hangup);
   ~Supervisor();
 
   // Runs `body` on its own thread. An exception from it is logged under
@@ -33,11 +51,16 @@ class Supervisor {
   // Returns the exit code: 0, or 1 when a worker failed.
   int run(const Stats& stats);
 
+  // The signal that requested the stop (SIGINT, SIGTERM, SIGHUP), 0 if none did.
+  int stop_signal() const { return stop_signal_; }
+
  private:
   void finished(bool failed);
   void print(const Stats& stats, const char* title);
 
   stage::Control& control_;
+  OnHangup on_hangup_;
+  int stop_signal_ = 0;
   net::UniqueFd signals_;
   net::UniqueFd done_;  // eventfd: a worker finished
   std::vector<std::thread> threads_;

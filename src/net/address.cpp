@@ -61,7 +61,8 @@ std::uint16_t parse_port(std::string_view text, std::string_view port, PortRule 
   unsigned value = 0;
   auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
   if (ec != std::errc() || end != port.data() + port.size())
-    bad(text, "port '" + std::string(port) + "' is not a number from 1 to 65535");
+    bad(text, "port '" + std::string(port) + "' is not a number from " + (rule == PortRule::kNonZero ? "1" : "0") +
+                  " to 65535");
   if (value > 65535) bad(text, "port " + std::string(port) + " is above 65535");
   if (value == 0 && rule == PortRule::kNonZero) bad(text, "port 0 cannot be a destination");
   return static_cast<std::uint16_t>(value);
@@ -139,6 +140,19 @@ std::string Address::to_string() const {
 }
 
 Address parse_address(std::string_view text, PortRule rule) {
+  // A bare port where any port may be listened on: every local address, IPv4
+  // and IPv6 on one socket, as `nc -l 9950` does.
+  bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
+  if (digits && rule == PortRule::kZeroAllowed) {
+    sockaddr_in6 any{};
+    any.sin6_family = AF_INET6;
+    any.sin6_addr = in6addr_any;
+    Address address = Address::from_sockaddr(reinterpret_cast<sockaddr*>(&any), sizeof any);
+    address.both_families_ = true;
+    set_port(address, parse_port(text, text, rule));
+    return address;
+  }
+  if (digits) bad(text, "a destination needs a host too (expected host:port)");
   HostPort hp = split_host_port(text);
   std::uint16_t port = parse_port(text, hp.port, rule);
   Address address;
@@ -151,7 +165,14 @@ Address parse_address(std::string_view text, PortRule rule) {
     if (!hp.scope.empty()) v6.sin6_scope_id = scope_index(text, hp.scope);
     if (IN6_IS_ADDR_LINKLOCAL(&v6.sin6_addr) && v6.sin6_scope_id == 0)
       bad(text, "a link-local address needs its interface, e.g. [fe80::1%eth0]:9921");
-    address = Address::from_sockaddr(reinterpret_cast<sockaddr*>(&v6), sizeof v6);
+    if (IN6_IS_ADDR_V4MAPPED(&v6.sin6_addr)) {
+      // [::ffff:1.2.3.4] is that IPv4 address; an IPv6-only socket could not bind or reach it.
+      v4.sin_family = AF_INET;
+      std::memcpy(&v4.sin_addr, &v6.sin6_addr.s6_addr[12], 4);
+      address = Address::from_sockaddr(reinterpret_cast<sockaddr*>(&v4), sizeof v4);
+    } else {
+      address = Address::from_sockaddr(reinterpret_cast<sockaddr*>(&v6), sizeof v6);
+    }
   } else if (::inet_pton(AF_INET, hp.host.c_str(), &v4.sin_addr) == 1) {
     v4.sin_family = AF_INET;
     address = Address::from_sockaddr(reinterpret_cast<sockaddr*>(&v4), sizeof v4);

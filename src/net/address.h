@@ -2,6 +2,8 @@
 // Address: an IPv4 or IPv6 socket address with its real socklen_t, a value
 // type. parse_address() accepts the forms of the command line contract:
 //   host:port   1.2.3.4:port   [v6]:port   [fe80::1%eth0]:port
+// and, where a listen address is expected, a bare port: [::]:port on a socket
+// that takes IPv4 too. [::ffff:1.2.3.4]:port is read as 1.2.3.4:port.
 // and throws UsageError for text that cannot be an address, Error for a
 // hostname that does not resolve.
 #include <netinet/in.h>
@@ -13,6 +15,10 @@
 
 namespace netdisp::net {
 
+// Whether port 0 is acceptable: a listen address may ask for any free port,
+// a destination may not.
+enum class PortRule { kNonZero, kZeroAllowed };
+
 class Address {
  public:
   Address() = default;
@@ -23,6 +29,8 @@ class Address {
   std::uint32_t scope_id() const;  // IPv6 interface index, 0 if none
   bool is_multicast() const;
   bool is_unspecified() const;      // 0.0.0.0 or ::
+  // A bare port was given: listen on [::] with IPv4 included (IPV6_V6ONLY off).
+  bool both_families() const { return both_families_; }
   std::string to_string() const;    // "1.2.3.4:5", "[::1]:5", "[fe80::1%eth0]:5"
 
   const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage_); }
@@ -32,13 +40,12 @@ class Address {
   const sockaddr_in6& v6() const { return *reinterpret_cast<const sockaddr_in6*>(&storage_); }
 
  private:
+  friend Address parse_address(std::string_view text, PortRule rule);
+
   sockaddr_storage storage_{};
   socklen_t length_ = 0;
+  bool both_families_ = false;
 };
-
-// Whether port 0 is acceptable: a listen address may ask for any free port,
-// a destination may not.
-enum class PortRule { kNonZero, kZeroAllowed };
 
 Address parse_address(std::string_view text, PortRule rule);
 

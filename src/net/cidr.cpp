@@ -18,8 +18,12 @@ const std::uint8_t* address_bytes(const Address& address) {
 }  // namespace
 
 bool Cidr::contains(const Address& address) const {
-  if (address.family() != family) return false;
   const std::uint8_t* peer = address_bytes(address);
+  // A socket listening on both families sees IPv4 peers as ::ffff:a.b.c.d.
+  if (family == AF_INET && address.family() == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&address.v6().sin6_addr))
+    peer += 12;
+  else if (address.family() != family)
+    return false;
   unsigned whole = prefix / 8;
   if (std::memcmp(peer, bytes.data(), whole) != 0) return false;
   unsigned rest = prefix % 8;

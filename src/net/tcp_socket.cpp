@@ -20,7 +20,8 @@ TcpListener open_tcp_listener(const Address& address, const SocketOptions& optio
   // Restarting the reverse-proxy must not wait for TIME_WAIT; on Linux this does
   // not let a second process listen on the same port.
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (address.family() == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  int v6_only = !address.both_families();  // a bare port listens on IPv4 too
+  if (address.family() == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6_only, sizeof v6_only);
   if (options.reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
     throw_errno("SO_REUSEPORT on " + where);
   if (!options.bind_device.empty() &&

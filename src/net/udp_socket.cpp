@@ -119,8 +119,10 @@ UdpListener open_udp_listener(const Address& address, const SocketOptions& optio
   // each joined socket gets its own copy. Unicast ports are never shared
   // unless --reuse-port says so.
   if (address.is_multicast()) set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR on " + where);
-  // [::] means IPv6 only, so 0.0.0.0 and [::] can listen on the same port.
-  if (address.family() == AF_INET6) set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, "IPV6_V6ONLY on " + where);
+  // [::] means IPv6 only, so 0.0.0.0 and [::] can listen on the same port;
+  // a bare port asked for both.
+  if (address.family() == AF_INET6)
+    set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, !address.both_families(), "IPV6_V6ONLY on " + where);
   set_int(fd, SOL_SOCKET, SO_RXQ_OVFL, 1, "SO_RXQ_OVFL on " + where);
   if (options.gro) set_int(fd, SOL_UDP, UDP_GRO, 1, "UDP_GRO on " + where);
   listener.gro = options.gro;

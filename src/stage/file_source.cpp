@@ -23,6 +23,9 @@ std::size_t block_size_for(std::size_t datagram_size) {
 }
 
 net::UniqueFd open_input(const std::string& path) {
+  struct stat info{};
+  if (path != "-" && ::stat(path.c_str(), &info) == 0 && S_ISFIFO(info.st_mode))
+    spdlog::info("file {}: a fifo; waiting for a writer to open it", path);
   int fd = path == "-" ? ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) net::throw_errno("open --path " + path);
   return net::UniqueFd(fd);
@@ -40,6 +43,7 @@ FileSource::FileSource(const std::string& path, std::size_t datagram_size)
   if (::fstat(fd_.get(), &info) != 0) net::throw_errno("stat --path " + path);
   if (S_ISDIR(info.st_mode)) throw net::Error("open --path " + path + ": Is a directory");
   always_ready_ = S_ISREG(info.st_mode) || S_ISBLK(info.st_mode);
+  if (S_ISREG(info.st_mode)) total_size_ = static_cast<std::uint64_t>(info.st_size);
   out_.reserve(block_size_ / datagram_size_ + 1);
 }
 
@@ -55,7 +59,10 @@ ReadStatus FileSource::read(Batch& batch) {
     if (errno == EINTR || errno == EAGAIN) return ReadStatus::kWouldBlock;
     net::throw_errno("read --path " + path_);
   }
-  if (n == 0) return ReadStatus::kEnd;
+  if (n == 0) {
+    reached_end_ = true;
+    return ReadStatus::kEnd;
+  }
   auto length = static_cast<std::size_t>(n);
   out_.clear();
   for (std::size_t offset = 0; offset < length; offset += datagram_size_)
@@ -67,7 +74,9 @@ ReadStatus FileSource::read(Batch& batch) {
 }
 
 std::string FileSource::stats() const {
-  return fmt::format("file {}: read {} bytes into {} datagrams", path_, get(bytes_), get(datagrams_));
+  std::string of = total_size_ ? fmt::format(" of {}", *total_size_) : "";
+  return fmt::format("file {}: read {}{} bytes into {} datagrams{}", path_, get(bytes_), of, get(datagrams_),
+                     reached_end_ ? " (end of input)" : "");
 }
 
 }  // namespace netdisp::stage

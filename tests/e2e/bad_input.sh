@@ -123,6 +123,39 @@ row 2 "extra" "${C[@]}" --server_addr 127.0.0.1:9 extra
 row 2 "path" "$ND/ndclient" --path
 row 2 "not a multicast" "$ND/ndreverse-proxy" --tcp_listen_addr 127.0.0.1:0 --multicast_addr 127.0.0.1:9
 row 2 "not a multicast" "$ND/ndreverse-proxy" --tcp_listen_addr 127.0.0.1:0 --multicast_addr '[::1]:9'
+# ---- options a mode lists and uses, nothing else: the rest are unknown ----
+row 2 "unknown option --gso" "${S[@]}" --listen_addr 127.0.0.1:0 --gso maybe
+row 2 "unknown option --sndbuf" "${S[@]}" --listen_addr 127.0.0.1:0 --sndbuf 1M
+row 2 "unknown option --multicast-ttl" "${S[@]}" --listen_addr 127.0.0.1:0 --multicast-ttl 2
+row 2 "unknown option --multicast-loop" "${S[@]}" --listen_addr 127.0.0.1:0 --multicast-loop on
+row 2 "unknown option --rcvbuf" "${C[@]}" --server_addr 127.0.0.1:9 --rcvbuf 1M
+row 2 "unknown option --allow" "${C[@]}" --server_addr 127.0.0.1:9 --allow 127.0.0.1
+row 2 "unknown option --gro" "${C[@]}" --server_addr 127.0.0.1:9 --gro on
+# ---- messages: plain quotes, dashes, a suggestion where one is close ----
+row 2 "^ndserver: unknown option --bogus \\(see --help\\)$" "${S[@]}" --listen_addr 127.0.0.1:0 --bogus
+row 2 "unknown option --listen-adr; did you mean --listen-addr\\?" "${S[@]}" --listen-adr 127.0.0.1:0
+row 2 "unknown option --server_adr; did you mean --server-addr\\?" "${C[@]}" --server_adr 127.0.0.1:9
+row 2 "unknown option -x " "${C[@]}" --server_addr 127.0.0.1:9 -x
+row 2 "^ndclient: --path needs a value" "$ND/ndclient" --server_addr 127.0.0.1:9 --path
+row 2 "port ' 9992' is not a number from 0 to 65535" "${S[@]}" --listen_addr '127.0.0.1: 9992'
+row 2 "port ' 9992' is not a number from 1 to 65535" "${C[@]}" --server_addr '127.0.0.1: 9992'
+row 2 "destination needs a host" "${C[@]}" --server_addr 9992
+row 2 "-v and -q" "${S[@]}" --listen_addr 127.0.0.1:0 -v -q
+# ---- units: sizes in bytes with k/M/G (1024) or kB/MB/GB (1000); rates in bits per second ----
+row 2 "rcvbuf 1.5x.*whole number of bytes" "${S[@]}" --listen_addr 127.0.0.1:0 --rcvbuf 1.5x
+row 2 "rcvbuf 0.5.*whole number of bytes" "${S[@]}" --listen_addr 127.0.0.1:0 --rcvbuf 0.5
+row 2 "rcvbuf 2G.*1024 to" "${S[@]}" --listen_addr 127.0.0.1:0 --rcvbuf 2G
+row 2 "client-buffer 1k.*65536 to" "$ND/ndreverse-proxy" --tcp_listen_addr 127.0.0.1:0 --multicast_addr 239.1.2.3:9 --client-buffer 1k
+row 2 "'m' would mean milli" "${C[@]}" --server_addr 127.0.0.1:9 --rate 800m
+row 2 "bits per second" "${C[@]}" --server_addr 127.0.0.1:9 --rate 100MB
+row 2 "rate 8Mbytes" "${C[@]}" --server_addr 127.0.0.1:9 --rate 8Mbytes
+row_ok "${C[@]}" --server_addr 127.0.0.1:9 --rate 800Mbit --sndbuf 4M
+row_ok "${C[@]}" --server_addr 127.0.0.1:9 --rate 1.5G --sndbuf 4MiB
+row_ok "${C[@]}" --server_addr 127.0.0.1:9 --rate 100k --sndbuf 64k
+row_ok "${C[@]}" --server_addr 127.0.0.1:9 --rate 2Mbit/s --sndbuf 1MB
+row_ok "${C[@]}" --server_addr 127.0.0.1:9 --rate 300Kbps
+row_ok "$ND/netdisp" help server
+row_ok "$ND/netdisp" help reverse-proxy
 # ---- files ----
 row 1 "/nonexistent.*No such file" "$ND/ndclient" --path "$WORK/nonexistent" --server_addr 127.0.0.1:9
 row 1 "Is a directory" "$ND/ndclient" --path "$WORK" --server_addr 127.0.0.1:9
@@ -160,7 +193,7 @@ nd_stop holder || fail "holder server exited $? on SIGTERM"
 # row_unknown_mode SHOWN ARG: netdisp ARG exits 2 naming the mode, then lists the modes.
 row_unknown_mode() {
   cmdline="netdisp $1"
-  run_row "$ND/netdisp" "$2"
+  run_row "$ND/netdisp" "${@:2}"
   check_common || return 0
   [[ $rc == 2 ]] || row_failed "exit $rc, expected 2"
   head -n 1 "$WORK/row.stderr" | grep -q "unknown mode" || row_failed "first line does not say unknown mode"
@@ -191,6 +224,14 @@ if check_common; then
 fi
 row_ok "$ND/netdisp" client --help
 row_ok "$ND/ndserver" --help
+# netdisp help MODE: the mode's own help, not the mode list.
+run_row "$ND/netdisp" help client
+cmdline="netdisp help client"
+if check_common; then
+  [[ $rc == 0 ]] || row_failed "exit $rc, expected 0"
+  grep -q -- "--server-addr" "$WORK/row.stdout" || row_failed "stdout is not the client's help"
+fi
+row_unknown_mode "help no-such-mode" help no-such-mode
 
 # ---- '--' ends the options ----
 row_ok "${C[@]}" --server_addr 127.0.0.1:9 --
