@@ -128,8 +128,8 @@ std::string UdpSource::kernel_drops() const {
 }
 
 std::string UdpSource::stats() const {
-  std::string line = fmt::format("udp {}: received {} datagrams, {} bytes; {}; {} refused by --allow", bound_.to_string(),
-                                 get(datagrams_), get(bytes_), kernel_drops(), get(refused_));
+  std::string line = fmt::format("udp {}: received {} datagrams, {} bytes; {}; {} refused by --allow",
+                                 bound_.to_string(), get(datagrams_), get(bytes_), kernel_drops(), get(refused_));
   if (std::uint64_t discarded = get(discarded_); discarded > 0)
     line += fmt::format("; {} datagrams ({} bytes) discarded at stop after --drain-timeout", discarded,
                         get(discarded_bytes_));
