@@ -22,6 +22,7 @@ class FileSource final : public Source {
   ReadStatus read(Batch& batch) override;
   int poll_fd() const override { return fd_.get(); }
   std::string stats() const override;
+  std::string name() const override { return "file " + path_; }
 
   // For the client's verdict once the pipe ended (read them after it joined).
   bool reached_end() const { return reached_end_; }

@@ -1,6 +1,7 @@
 #include "stage/pipe.h"
 
 #include <poll.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -39,6 +40,7 @@ void Pipe::run(const Control& control) {
       if (!wait(control)) break;
       continue;
     }
+    if (spdlog::should_log(spdlog::level::debug)) log_batch(batch);
     if (rate_ > 0) {
       write_paced(control, batch);
     } else {
@@ -62,6 +64,16 @@ void Pipe::drain() {
     write_to_sinks(batch);
   }
   source_->discard_queued();
+}
+
+void Pipe::log_batch(const Batch& batch) {
+  ++logged_batches_;
+  logged_datagrams_ += batch.datagrams.size();
+  logged_bytes_ += batch.bytes;
+  if (!batch_log_.allow()) return;
+  spdlog::debug("{}: batch of {} datagrams, {} bytes ({} batches, {} datagrams, {} bytes since the last such line)",
+                source_->name(), batch.datagrams.size(), batch.bytes, logged_batches_, logged_datagrams_, logged_bytes_);
+  logged_batches_ = logged_datagrams_ = logged_bytes_ = 0;
 }
 
 void Pipe::write_to_sinks(const Batch& batch) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "stage/control.h"
+#include "stage/io.h"
 #include "stage/sink.h"
 #include "stage/source.h"
 
@@ -43,6 +44,7 @@ class Pipe {
   void write_paced(const Control& control, const Batch& batch);
   void pace(const Control& control, std::size_t bytes);
   void drain();
+  void log_batch(const Batch& batch);
 
   std::unique_ptr<Source> source_;
   std::vector<std::unique_ptr<Sink>> sinks_;
@@ -53,6 +55,9 @@ class Pipe {
   double drain_seconds_ = kDefaultDrainSeconds;
   double sent_ = 0;
   double started_ = 0;
+  // -v: one debug line a second at most, summing the batches in between.
+  LogLimit batch_log_{std::chrono::seconds(1)};
+  std::uint64_t logged_batches_ = 0, logged_datagrams_ = 0, logged_bytes_ = 0;
 };
 
 }  // namespace netdisp::stage

@@ -17,6 +17,8 @@ class Source {
   virtual int poll_fd() const = 0;
   // One line of counters, e.g. "udp 0.0.0.0:9921: 10 datagrams, 80 KiB in, 0 dropped by kernel".
   virtual std::string stats() const = 0;
+  // What the logs call it: "udp 0.0.0.0:9921", "file app.log".
+  virtual std::string name() const { return "source"; }
 
   // Stop handling. A source that others fill while we run (a socket's receive
   // queue) drains(): on a stop, the pipe keeps reading it into the sinks until

@@ -34,6 +34,7 @@ class UdpSource final : public Source {
   ReadStatus read(Batch& batch) override;
   int poll_fd() const override { return fd_.get(); }
   std::string stats() const override;
+  std::string name() const override { return "udp " + bound_.to_string(); }
   bool drains() const override { return true; }
   void discard_queued() override;
   const net::Address& bound() const { return bound_; }

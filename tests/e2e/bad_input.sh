@@ -131,6 +131,9 @@ row 2 "unknown option --multicast-loop" "${S[@]}" --listen_addr 127.0.0.1:0 --mu
 row 2 "unknown option --rcvbuf" "${C[@]}" --server_addr 127.0.0.1:9 --rcvbuf 1M
 row 2 "unknown option --allow" "${C[@]}" --server_addr 127.0.0.1:9 --allow 127.0.0.1
 row 2 "unknown option --gro" "${C[@]}" --server_addr 127.0.0.1:9 --gro on
+row 2 "drain-timeout -1.*0 to 3600" "${S[@]}" --listen_addr 127.0.0.1:0 --drain-timeout -1
+row 2 "drain-timeout abc" "${S[@]}" --listen_addr 127.0.0.1:0 --drain-timeout abc
+row 2 "unknown option --drain-timeout" "${C[@]}" --server_addr 127.0.0.1:9 --drain-timeout 1
 # ---- messages: plain quotes, dashes, a suggestion where one is close ----
 row 2 "^ndserver: unknown option --bogus \\(see --help\\)$" "${S[@]}" --listen_addr 127.0.0.1:0 --bogus
 row 2 "unknown option --listen-adr; did you mean --listen-addr\\?" "${S[@]}" --listen-adr 127.0.0.1:0
