@@ -77,10 +77,9 @@ int exit_for_losses(const std::vector<stage::UdpSink::Loss>& losses) {
 }
 
 // Says how far the transfer got; the status is the shell's for that signal.
-int interrupted(const stage::FileSource& input, int signal) {
+int interrupted(const stage::FileSource& input, std::uint64_t sent, int signal) {
   std::string of = input.total_size() ? fmt::format(" of {}", *input.total_size()) : "";
-  report(fmt::format("interrupted by SIG{} after {}{} bytes; exit {}", ::sigabbrev_np(signal), input.bytes_read(), of,
-                     128 + signal));
+  report(fmt::format("interrupted by SIG{} after {}{} bytes; exit {}", ::sigabbrev_np(signal), sent, of, 128 + signal));
   return 128 + signal;
 }
 
@@ -124,7 +123,8 @@ int client_main(int argc, char** argv, Run run) {
   supervisor.spawn("client", [&] { pipe.run(control); });
   int code = supervisor.run([&] { return pipe.stats(); });
   // Stopped by a signal before the end of input: not a finished transfer.
-  if (code == 0 && supervisor.stop_signal() && !input.reached_end()) return interrupted(input, supervisor.stop_signal());
+  if (code == 0 && supervisor.stop_signal() && !input.reached_end())
+    return interrupted(input, pipe.delivered_bytes(), supervisor.stop_signal());
   // Reached end of input (a stop during the linger too): was anything lost?
   if (code == 0 && input.reached_end() && !ignore_send_errors) code = exit_for_losses(udp_sink.losses());
   return code;

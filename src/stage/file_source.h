@@ -26,7 +26,6 @@ class FileSource final : public Source {
 
   // For the client's verdict once the pipe ended (read them after it joined).
   bool reached_end() const { return reached_end_; }
-  std::uint64_t bytes_read() const { return get(bytes_); }
   std::optional<std::uint64_t> total_size() const { return total_size_; }  // regular files only
 
  private:

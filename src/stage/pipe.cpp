@@ -77,6 +77,7 @@ void Pipe::log_batch(const Batch& batch) {
 }
 
 void Pipe::write_to_sinks(const Batch& batch) {
+  add(delivered_, batch.bytes);
   for (std::size_t i = 0; i < sinks_.size(); ++i) {
     if (alive_[i] && !sinks_[i]->write(batch)) {
       alive_[i] = false;

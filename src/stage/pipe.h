@@ -37,6 +37,10 @@ class Pipe {
   // The source's and the sinks' counters; safe to call from any thread.
   std::vector<std::string> stats() const;
 
+  // Bytes handed to the sinks so far (under --rate, a stop may leave the
+  // rest of a read unsent); safe to call from any thread.
+  std::uint64_t delivered_bytes() const { return get(delivered_); }
+
  private:
   bool wait(const Control& control);  // false: stop requested or every sink gone
   bool poll_sinks(const std::vector<pollfd>& fds, std::size_t first);
@@ -55,6 +59,7 @@ class Pipe {
   double drain_seconds_ = kDefaultDrainSeconds;
   double sent_ = 0;
   double started_ = 0;
+  Counter delivered_{0};
   // -v: one debug line a second at most, summing the batches in between.
   LogLimit batch_log_{std::chrono::seconds(1)};
   std::uint64_t logged_batches_ = 0, logged_datagrams_ = 0, logged_bytes_ = 0;
