@@ -3,8 +3,11 @@
 //   per --listen_addr: UdpSource(listen) --batch--> UdpSink(every downstream) [+ StdoutSink]   one thread each
 #include <spdlog/spdlog.h>
 
+#include <cstring>
+
 #include "modes/common.h"
 #include "modes/modes.h"
+#include "net/error.h"
 #include "stage/pipe.h"
 #include "stage/udp_sink.h"
 
@@ -31,6 +34,38 @@ cxxopts::Options proxy_options(const std::string& program) {
   return options;
 }
 
+bool same_address(const net::Address& a, const net::Address& b) {
+  return a.length() == b.length() && std::memcmp(a.get(), b.get(), a.length()) == 0;
+}
+
+// A downstream that is one of our own listen addresses sends every datagram
+// back to this proxy, which forwards it again: one datagram loops forever at
+// full speed (632,191 datagrams in a second were seen).
+void refuse_loops(const std::vector<net::Address>& listens, const std::vector<net::Address>& downstreams) {
+  for (const net::Address& downstream : downstreams)
+    for (const net::Address& listen : listens)
+      if (same_address(downstream, listen))
+        throw net::UsageError("--downstream-addr " + downstream.to_string() + " is also a --listen-addr " +
+                              listen.to_string() + ": every datagram would come back to this proxy and loop forever");
+}
+
+// The same loop through a wildcard listen socket: a downstream on this host
+// at its port (listen 0.0.0.0:P, downstream 127.0.0.1:P) may reach it too.
+// Only a warning: --allow, --bind-device or another socket may make it fine.
+void warn_possible_loops(const std::vector<net::Address>& listens, const std::vector<net::Address>& downstreams) {
+  for (const net::Address& downstream : downstreams) {
+    if (!net::is_local_address(downstream)) continue;
+    for (const net::Address& listen : listens) {
+      // [::] listens on IPv6 only; a bare port (both_families) takes IPv4 too.
+      bool family_matches = listen.family() == downstream.family() || listen.both_families();
+      if (listen.port() == downstream.port() && listen.is_unspecified() && family_matches)
+        spdlog::warn("--downstream-addr {} is an address of this host at the port of --listen-addr {}: if that "
+                     "socket receives what is forwarded there, every datagram loops back to this proxy",
+                     downstream.to_string(), listen.to_string());
+    }
+  }
+}
+
 }  // namespace
 
 int proxy_main(int argc, char** argv, Run run) {
@@ -46,8 +81,10 @@ int proxy_main(int argc, char** argv, Run run) {
   bool gso = gso_enabled(args);
   net::AccessList allow = access_list(args);
   bool tee = args.count("tee") > 0;
+  refuse_loops(listens, downstreams);
 
   if (run == Run::kCheckOnly) return 0;
+  warn_possible_loops(listens, downstreams);
 
   // Each listen thread gets its own sending sockets: threads share nothing.
   std::vector<std::unique_ptr<stage::Pipe>> pipes;
