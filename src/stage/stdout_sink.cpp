@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <deque>
 #include <limits>
 #include <mutex>
 
@@ -17,19 +19,36 @@ namespace netdisp::stage {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using Counts = StdoutSink::Counts;
 
 // How long a wait for the reader sleeps before it looks at the stop flag again
 // (the stop fd wakes it at once; this is a safety net).
 constexpr int kWaitStepMs = 1000;
 
-// The process's stdout: every StdoutSink writes through this one state.
+// Bytes one sink queued, in the order they wait.
+struct Run {
+  Counts* owner;  // null once that sink is gone
+  std::size_t bytes;
+};
+
+// The process's stdout: every StdoutSink writes through this one state. All
+// members and the Counts of the drop-policy sinks change under `lock`.
 struct Stdout {
   Stdout();
+
+  // The first `bytes` of what waits left the buffer: each owner counts its part in `field`.
+  void settle(std::size_t bytes, Counter Counts::*field);
+  // `owner` queued `bytes` behind what waits.
+  void queued(Counts* owner, std::size_t bytes);
+  // What waits is gone after an error: counted as lost to it.
+  void discard_failed() { settle(pending.discard(), &Counts::error_bytes); }
+  void update_waiting() { waiting.store(!pending.empty(), std::memory_order_relaxed); }
 
   std::mutex lock;
   StreamFd out{STDOUT_FILENO, StreamFd::Kind::kWrite};
   net::UniqueFd own;  // a non-blocking description of stdout's pipe or terminal, when one was opened
   StreamBuffer pending{kStdoutBuffer};
+  std::deque<Run> runs;  // who queued what waits; consecutive runs of one sink are merged
   std::atomic<bool> waiting{false};  // pending is not empty; read by watch() without the lock
 };
 
@@ -59,6 +78,26 @@ Stdout::Stdout() {
   }
 }
 
+void Stdout::settle(std::size_t bytes, Counter Counts::*field) {
+  while (bytes > 0 && !runs.empty()) {
+    Run& run = runs.front();
+    std::size_t part = std::min(bytes, run.bytes);
+    if (run.owner) add(run.owner->*field, part);
+    bytes -= part;
+    run.bytes -= part;
+    if (run.bytes == 0) runs.pop_front();
+  }
+}
+
+void Stdout::queued(Counts* owner, std::size_t bytes) {
+  if (bytes == 0) return;
+  if (!runs.empty() && runs.back().owner == owner) {
+    runs.back().bytes += bytes;
+  } else {
+    runs.push_back(Run{owner, bytes});
+  }
+}
+
 Stdout& shared_stdout() {
   static Stdout instance;
   return instance;
@@ -73,17 +112,32 @@ StdoutSink::StdoutSink(const Control& control)
   shared_stdout();
 }
 
+// Bytes this sink queued may still wait: they can no longer be counted here.
+StdoutSink::~StdoutSink() {
+  Stdout& out = shared_stdout();
+  std::lock_guard lock(out.lock);
+  for (Run& run : out.runs)
+    if (run.owner == &counts_) run.owner = nullptr;
+}
+
 bool StdoutSink::write(const Batch& batch) {
   if (control_) return write_waiting(batch);
   Stdout& out = shared_stdout();
   StreamResult result;
   {
     std::lock_guard lock(out.lock);
+    std::size_t before = out.pending.size();
     result = out.pending.write(out.out, batch);
-    if (result.failed()) result.failed_bytes += out.pending.discard();
-    out.waiting.store(!out.pending.empty(), std::memory_order_relaxed);
+    // What was written went first to the bytes that waited, then to this batch.
+    std::size_t earlier = std::min(before, result.written);
+    out.settle(earlier, &Counts::written);
+    add(counts_.written, result.written - earlier);
+    out.queued(&counts_, out.pending.size() - (before - earlier));
+    tally(result);
+    if (result.failed()) out.discard_failed();
+    out.update_waiting();
   }
-  return count(result);
+  return report(result);
 }
 
 // Holds the lock while it waits: the batch goes out whole, and only the
@@ -92,15 +146,19 @@ bool StdoutSink::write_waiting(const Batch& batch) {
   Stdout& out = shared_stdout();
   std::lock_guard lock(out.lock);
   StreamResult result = rest_.write(out.out, batch);
-  bool alive = count(result);
+  add(counts_.written, result.written);
+  tally(result);
+  bool alive = report(result);
   while (alive && result.error == EAGAIN) {
     if (!wait_writable(out.out.fd)) {
-      add(stop_bytes_, rest_.discard());
+      add(counts_.at_stop, rest_.discard());
       return true;
     }
     result = rest_.flush(out.out);
     if (result.failed()) result.failed_bytes += rest_.discard();
-    alive = count(result);
+    add(counts_.written, result.written);
+    tally(result);
+    alive = report(result);
   }
   return alive;
 }
@@ -117,19 +175,21 @@ bool StdoutSink::wait_writable(int fd) const {
   return false;
 }
 
-// Counts what one write or flush did; false once stdout is gone for good.
-bool StdoutSink::count(const StreamResult& result) {
-  add(bytes_, result.written);
-  if (result.dropped_datagrams) {
-    add(dropped_datagrams_, result.dropped_datagrams);
-    add(dropped_bytes_, result.dropped_bytes);
-    if (drop_log_.allow())
-      spdlog::warn("stdout: the reader is too slow, dropped {} datagrams ({} bytes) so far",
-                   get(dropped_datagrams_), get(dropped_bytes_));
-  }
+// Counts this sink's own drops and failures (called under the lock).
+void StdoutSink::tally(const StreamResult& result) {
+  add(counts_.dropped_datagrams, result.dropped_datagrams);
+  add(counts_.dropped_bytes, result.dropped_bytes);
+  if (!result.failed()) return;
+  add(counts_.errors, 1);
+  add(counts_.error_bytes, result.failed_bytes);
+}
+
+// Logs what one write or flush did; false once stdout is gone for good.
+bool StdoutSink::report(const StreamResult& result) {
+  if (result.dropped_datagrams && drop_log_.allow())
+    spdlog::warn("stdout: the reader is too slow, dropped {} datagrams ({} bytes) so far",
+                 get(counts_.dropped_datagrams), get(counts_.dropped_bytes));
   if (!result.failed()) return true;
-  add(errors_, 1);
-  add(error_bytes_, result.failed_bytes);
   if (result.error == EPIPE) {
     spdlog::warn("stdout was closed (its reader left): nothing more is copied to it");
     return false;
@@ -151,13 +211,18 @@ bool StdoutSink::on_ready(short /*revents*/) {
   {
     std::lock_guard lock(out.lock);
     result = out.pending.flush(out.out);
-    if (result.failed()) result.failed_bytes += out.pending.discard();
-    out.waiting.store(!out.pending.empty(), std::memory_order_relaxed);
+    out.settle(result.written, &Counts::written);
+    if (result.failed()) {
+      add(counts_.errors, 1);
+      out.discard_failed();
+    }
+    out.update_waiting();
   }
-  return count(result);
+  return report(result);
 }
 
-// At stop: what waits gets kStopGrace to reach the reader, the rest is counted.
+// At stop: what waits gets kStopGrace to reach the reader; the rest is
+// counted, by the sinks that queued it, as dropped at stop.
 void StdoutSink::flush() {
   if (control_) return;
   Stdout& out = shared_stdout();
@@ -168,15 +233,19 @@ void StdoutSink::flush() {
     {
       std::lock_guard lock(out.lock);
       if (left <= 0) {
-        add(stop_bytes_, out.pending.discard());
-        out.waiting.store(false, std::memory_order_relaxed);
+        out.settle(out.pending.discard(), &Counts::at_stop);
+        out.update_waiting();
         return;
       }
       result = out.pending.flush(out.out);
-      if (result.failed()) result.failed_bytes += out.pending.discard();
-      out.waiting.store(!out.pending.empty(), std::memory_order_relaxed);
+      out.settle(result.written, &Counts::written);
+      if (result.failed()) {
+        add(counts_.errors, 1);
+        out.discard_failed();
+      }
+      out.update_waiting();
     }
-    if (!count(result) || result.error != EAGAIN) return;
+    if (!report(result) || result.error != EAGAIN) return;
     pollfd fd{out.out.fd, POLLOUT, 0};
     ::poll(&fd, 1, static_cast<int>(left));
   }
@@ -185,8 +254,8 @@ void StdoutSink::flush() {
 std::string StdoutSink::stats() const {
   return fmt::format("  -> stdout: wrote {} bytes; dropped {} datagrams ({} bytes) a slow reader could not take, "
                      "{} bytes still waiting at stop; {} write errors ({} bytes lost)",
-                     get(bytes_), get(dropped_datagrams_), get(dropped_bytes_), get(stop_bytes_), get(errors_),
-                     get(error_bytes_));
+                     get(counts_.written), get(counts_.dropped_datagrams), get(counts_.dropped_bytes),
+                     get(counts_.at_stop), get(counts_.errors), get(counts_.error_bytes));
 }
 
 }  // namespace netdisp::stage

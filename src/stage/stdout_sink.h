@@ -17,9 +17,10 @@
 // - input that can wait (the client's file): waits for the reader like
 //   tee(1) and drops nothing, but a stop request ends the wait at once; the
 //   bytes not written then are counted as dropped at stop.
-// Counters are per sink: bytes one pipe queued and another wrote out count as
-// written by the writer, so the stdout lines add up across pipes, and for each
-// pipe: written + dropped + dropped at stop + lost to errors = bytes given.
+// Counters are per sink, and exact per sink: the shared buffer remembers which
+// sink queued which bytes, so bytes one pipe queued and another pipe's call
+// wrote (or dropped at stop) are counted by the sink that queued them. For
+// each sink: written + dropped + dropped at stop + lost to errors = bytes given.
 #include <chrono>
 #include <cstddef>
 
@@ -39,6 +40,7 @@ class StdoutSink final : public Sink {
   StdoutSink();
   // Input that can wait: waits for the reader until `control` asks to stop.
   explicit StdoutSink(const Control& control);
+  ~StdoutSink() override;
 
   bool write(const Batch& batch) override;
   void flush() override;
@@ -46,14 +48,21 @@ class StdoutSink final : public Sink {
   bool on_ready(short revents) override;
   std::string stats() const override;
 
+  // A sink's counters. The shared stdout state adds to them, under its lock,
+  // for the bytes this sink queued; stats() reads them from any thread.
+  struct Counts {
+    Counter written{0}, dropped_datagrams{0}, dropped_bytes{0}, at_stop{0}, errors{0}, error_bytes{0};
+  };
+
  private:
   bool write_waiting(const Batch& batch);
   bool wait_writable(int fd) const;
-  bool count(const StreamResult& result);
+  void tally(const StreamResult& result);
+  bool report(const StreamResult& result);
 
   const Control* control_ = nullptr;  // set: wait for the reader
   StreamBuffer rest_;                 // waiting policy: the rest of the batch being written
-  Counter bytes_{0}, dropped_datagrams_{0}, dropped_bytes_{0}, stop_bytes_{0}, errors_{0}, error_bytes_{0};
+  Counts counts_;
   LogLimit drop_log_, error_log_;
 };
 
