@@ -134,6 +134,14 @@ row 2 "unknown option --gro" "${C[@]}" --server_addr 127.0.0.1:9 --gro on
 row 2 "drain-timeout -1.*0 to 3600" "${S[@]}" --listen_addr 127.0.0.1:0 --drain-timeout -1
 row 2 "drain-timeout abc" "${S[@]}" --listen_addr 127.0.0.1:0 --drain-timeout abc
 row 2 "unknown option --drain-timeout" "${C[@]}" --server_addr 127.0.0.1:9 --drain-timeout 1
+# ---- a proxy that would forward to itself; --linger ----
+row 2 "downstream-addr 127.0.0.1:9 is also a --listen-addr" "$ND/ndproxy" --listen_addr 127.0.0.1:9 --downstream_addr 127.0.0.1:9
+row 2 "downstream-addr \[::1\]:9 is also a --listen-addr" "$ND/ndproxy" --listen_addr '[::1]:9' --downstream_addr '[::1]:9'
+row 2 "downstream-addr 127.0.0.1:9 is also a --listen-addr" "$ND/ndproxy" --listen_addr 127.0.0.1:0 --listen_addr 127.0.0.1:9 --downstream_addr '[::1]:9' --downstream_addr 127.0.0.1:9
+row 2 "linger -1" "${C[@]}" --server_addr 127.0.0.1:9 --linger -1
+row 2 "linger abc" "${C[@]}" --server_addr 127.0.0.1:9 --linger abc
+row 2 "linger 60001" "${C[@]}" --server_addr 127.0.0.1:9 --linger 60001
+row_ok "${C[@]}" --server_addr 127.0.0.1:9 --linger 0 --ignore-send-errors
 # ---- messages: plain quotes, dashes, a suggestion where one is close ----
 row 2 "^ndserver: unknown option --bogus \\(see --help\\)$" "${S[@]}" --listen_addr 127.0.0.1:0 --bogus
 row 2 "unknown option --listen-adr; did you mean --listen-addr\\?" "${S[@]}" --listen-adr 127.0.0.1:0

@@ -153,7 +153,8 @@ nd_start seed_proxy "$ND/ndproxy" --listen_addr '0.0.0.0:9921' --downstream_addr
 nd_listen_addr seed_proxy udp >/dev/null
 nd_start seed_client "$ND/ndclient" --path '/dev/random' --server_addr '127.0.0.1:9921'
 wait_file_size "$WORK/seed_proxy.out" $((2 << 20)) || fail "seed client -> seed proxy: no data on --tee"
-nd_stop_ok seed_client seed_proxy
+nd_stop_interrupted seed_client
+nd_stop_ok seed_proxy
 wait_until 10 eval '(($(stat -c %s seed_down.log) == $(stat -c %s seed_proxy.out)))' ||
   fail "seed proxy: forwarded $(stat -c %s seed_down.log) bytes, --tee copied $(stat -c %s seed_proxy.out)"
 assert_same_sha "$WORK/seed_proxy.out" "$WORK/seed_down.log"
@@ -164,7 +165,7 @@ nd_start seed_server "$ND/ndserver" --path logfile.log --listen_addr '0.0.0.0:99
 nd_listen_addr seed_server udp 2 >/dev/null
 nd_start seed_client2 "$ND/ndclient" --path '/dev/random' --server_addr '127.0.0.1:9921'
 wait_file_size "$WORK/logfile.0.0.0.0_9921.log" $((2 << 20)) || fail "seed client -> seed server: no data"
-nd_stop_ok seed_client2
+nd_stop_interrupted seed_client2
 send '[::1]:9922'
 expect_file "seed server [::]:9922" "$WORK/logfile.___9922.log"
 nd_stop_ok seed_server

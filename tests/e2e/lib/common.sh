@@ -182,6 +182,18 @@ nd_stop() {
   return "$status"
 }
 
+# nd_stop_interrupted NAME...: stops each client NAME with SIGTERM before the end
+# of its input; the test fails unless it exits 143 (128 + SIGTERM), as an
+# interrupted transfer does.
+nd_stop_interrupted() {
+  local name status
+  for name in "$@"; do
+    status=0
+    nd_stop "$name" || status=$?
+    assert_eq 143 "$status" "$name exit status on SIGTERM before the end of its input"
+  done
+}
+
 # nd_stop_ok NAME...: stops each NAME with SIGTERM; the test fails unless it exits 0.
 nd_stop_ok() {
   local name status
