@@ -72,6 +72,11 @@ Stdout::Stdout() {
   own.reset(::open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
   if (own.valid()) {
     out.fd = own.get();
+    // A pipe takes only what its buffer holds (64 KiB by default) each time a
+    // busy pipe thread writes, once per batch: ask for a larger one (best
+    // effort, up to fs.pipe-max-size), so a reader that keeps up on average
+    // rides out bursts without drops.
+    if (S_ISFIFO(st.st_mode)) ::fcntl(own.get(), F_SETPIPE_SZ, static_cast<int>(kStdoutBuffer));
   } else if (errno != ENXIO) {
     spdlog::warn("stdout: cannot reopen it non-blocking through /proc/self/fd/1 ({}); a slow reader "
                  "will hold up the data", net::errno_text(errno));
