@@ -86,7 +86,7 @@ int server_main(int argc, char** argv, Run run) {
   }
 
   // One thread per listen socket, until a signal stops them.
-  return run_pipes(control, pipes, OnHangup::kReopen);
+  return run_pipes(control, pipes, to_stdout ? OnHangup::kNothingToReopen : OnHangup::kReopen);
 }
 
 }  // namespace netdisp::modes
