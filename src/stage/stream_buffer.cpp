@@ -92,7 +92,7 @@ StreamResult StreamBuffer::flush(const StreamFd& fd) {
   return result;
 }
 
-StreamResult StreamBuffer::write(const StreamFd& fd, const Batch& batch) {
+StreamResult StreamBuffer::write(const StreamFd& fd, const Batch& batch, bool keep_on_error) {
   StreamResult result = flush(fd);
   std::size_t written = 0;
   if (!result.error) {
@@ -102,11 +102,17 @@ StreamResult StreamBuffer::write(const StreamFd& fd, const Batch& batch) {
     result.written += written;
     result.error = progress.error == EWOULDBLOCK ? EAGAIN : progress.error;
   }
-  if (result.error == EAGAIN) {
+  if (result.error == EAGAIN || (result.error && keep_on_error)) {
     keep(batch, written, result);
   } else if (result.error) {
     result.failed_bytes = total(batch.datagrams) - written;
   }
+  return result;
+}
+
+StreamResult StreamBuffer::hold(const Batch& batch) {
+  StreamResult result;
+  keep(batch, 0, result);
   return result;
 }
 

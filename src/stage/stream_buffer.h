@@ -42,8 +42,13 @@ class StreamBuffer {
   // Writes what waits, then the batch (in that order: the stream stays in
   // order); keeps or drops what the fd did not take, as described above. On
   // an error other than EAGAIN the rest of the batch is not kept
-  // (failed_bytes) and what waits stays for the caller to discard().
-  StreamResult write(const StreamFd& fd, const Batch& batch);
+  // (failed_bytes) and what waits stays for the caller to discard(); with
+  // `keep_on_error` (a sink that reconnects and resumes) the rest is kept or
+  // dropped as on EAGAIN.
+  StreamResult write(const StreamFd& fd, const Batch& batch, bool keep_on_error = false);
+  // The peer is away (reconnecting): keeps the batch as write() would keep
+  // what the fd did not take, writing nothing.
+  StreamResult hold(const Batch& batch);
   // Writes what waits; error EAGAIN when some is left.
   StreamResult flush(const StreamFd& fd);
   // Forgets what waits and returns how many bytes that was.
