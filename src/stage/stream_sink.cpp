@@ -409,11 +409,18 @@ void StreamSink::flush() {
   if (state_ != State::kConnected) return;
   ::shutdown(fd_.get(), SHUT_WR);
   acknowledged_ = wait_acknowledged(deadline);
+  std::uint64_t unacknowledged = 0;
+  if (!acknowledged_ && fd_.valid()) {
+    // TCP counts our FIN as one byte of the queue until it is acknowledged.
+    std::uint64_t queued = send_queue(fd_.get());
+    std::uint64_t fin = destination_.family() != AF_UNIX && queued > 0 ? 1 : 0;
+    unacknowledged = std::min<std::uint64_t>(queued - fin, sent_on_connection_);
+    acknowledged_ = unacknowledged == 0;  // a stop cut the wait for the FIN's acknowledgement only
+  }
   if (acknowledged_) {
     spdlog::info("{}: sent {} bytes, all acknowledged", label_, get(sent_));
   } else if (fd_.valid()) {
-    spdlog::warn("{}: {} bytes of the end of the stream were not acknowledged ({})", label_,
-                 std::min<std::uint64_t>(send_queue(fd_.get()), sent_on_connection_),
+    spdlog::warn("{}: {} bytes of the end of the stream were not acknowledged ({})", label_, unacknowledged,
                  control_.stop_requested() ? "stopped" : "timed out");
   }
   fd_.reset();
