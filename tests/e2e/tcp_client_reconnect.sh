@@ -30,9 +30,11 @@ status=0
 nd_wait cli 60 || status=$?
 wait_until 10 eval '! nd_running recv2' || nd_stop recv2 TERM >/dev/null 2>&1 || true
 
-line=$(grep -Eo -- "-> tcp://127\.0\.0\.1:$PORT: sent [0-9]+ bytes; [0-9]+ reconnects; [0-9]+ bytes possibly lost at breaks" \
-  "$WORK/cli.err" | tail -n 1) || fail "no counters line for the destination in cli.err: $(cat "$WORK/cli.err")"
-read -r sent reconnects lost < <(sed -E 's/.*sent ([0-9]+) bytes; ([0-9]+) reconnects; ([0-9]+) bytes.*/\1 \2 \3/' <<<"$line")
+counters="-> tcp://127\.0\.0\.1:$PORT: sent [0-9]+ bytes; [0-9]+ reconnects; [0-9]+ bytes possibly lost at breaks"
+line=$(grep -Eo -- "$counters" "$WORK/cli.err" | tail -n 1) ||
+  fail "no counters line for the destination in cli.err: $(cat "$WORK/cli.err")"
+read -r sent reconnects lost < <(sed -E 's/.*sent ([0-9]+) bytes; ([0-9]+) reconnects; ([0-9]+) bytes.*/\1 \2 \3/' \
+  <<<"$line")
 got1=$(nd_size "$WORK/out1.bin")
 got2=$(nd_size "$WORK/out2.bin")
 missing=$((size - got1 - got2))

@@ -66,7 +66,8 @@ struct Listener {
     sockaddr_storage bound{};
     socklen_t length = sizeof bound;
     REQUIRE(::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &length) == 0);
-    address = where.family() == AF_UNIX ? where : net::Address::from_sockaddr(reinterpret_cast<sockaddr*>(&bound), length);
+    address = where.family() == AF_UNIX ? where
+                                        : net::Address::from_sockaddr(reinterpret_cast<sockaddr*>(&bound), length);
   }
   // The next connection, or an invalid fd after 5 s.
   net::UniqueFd accept() const {
