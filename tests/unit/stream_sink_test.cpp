@@ -376,3 +376,52 @@ TEST_CASE("stream sink under kWait refuses to start when the destination refuses
     CHECK(std::string(error.what()) == "connect tcp://refused: Connection refused");
   }
 }
+
+TEST_CASE("stream sink under kDrop never waits for an absent destination and counts what it drops meanwhile",
+          "[stream_sink]") {
+  ::signal(SIGPIPE, SIG_IGN);
+  auto first = std::make_unique<Listener>();
+  std::uint16_t port = first->address.port();
+  stage::Control control;
+  StreamSink::Settings settings;
+  settings.when_behind = StreamSink::WhenBehind::kDrop;
+  settings.buffer_limit = 16 * 1024;
+  settings.first_retry = milliseconds(50);
+  StreamSink sink(first->address, "test", settings, control);
+  first->accept();  // accepted and closed at once; nobody listens any more
+  first.reset();
+
+  std::string data = pattern(0, 10 * 1000);
+  Datagrams datagrams(data, 1000);
+  std::uint64_t given = 0;
+  auto started = Clock::now();
+  for (int i = 0; i < 100; ++i) {
+    REQUIRE(sink.write(datagrams.batch()));
+    given += data.size();
+  }
+  CHECK(Clock::now() - started < milliseconds(500));  // no write waited for the destination
+  CHECK(sink.totals().away_datagrams > 0);
+
+  // The destination comes back: the idle pipe's polling reconnects.
+  Listener second(port);
+  auto peer = std::async(std::launch::async, [&] {
+    net::UniqueFd b = second.accept();
+    return b.valid() ? receive(b.get()) : std::string();
+  });
+  auto deadline = Clock::now() + seconds(5);
+  while (sink.totals().reconnects == 0 && Clock::now() < deadline) {
+    pollfd p = sink.watch();
+    ::poll(&p, 1, 100);
+    REQUIRE(sink.on_ready(p.revents));
+  }
+  REQUIRE(sink.totals().reconnects == 1);
+  sink.flush();
+  std::string got = peer.get();
+  StreamSink::Totals totals = sink.totals();
+  INFO(sink.stats());
+  // Every byte given is sent or counted; what went into the dead connection is the kernel's count.
+  CHECK(totals.sent + totals.away_bytes + totals.dropped_bytes + totals.not_sent == given);
+  CHECK(got.size() + totals.possibly_lost == totals.sent);
+  CHECK(totals.away_bytes == totals.away_datagrams * 1000);
+  CHECK(sink.stats().find("dropped while reconnecting") != std::string::npos);
+}
