@@ -161,6 +161,10 @@ void StreamSink::connected() {
 void StreamSink::attempt_failed(int error) {
   fd_.reset();
   ++attempts_;
+  if (!settings_.reconnect) {
+    fail("connect failed (" + net::errno_text(error) + ") and reconnecting is off");
+    return;
+  }
   if (retry_log_.allow())
     spdlog::warn("{}: connect failed ({}); retrying for up to {:.1f} s more", label_, net::errno_text(error),
                  std::max(0.0, seconds(outage_since_ + settings_.reconnect_timeout - Clock::now())));
