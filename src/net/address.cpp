@@ -5,6 +5,9 @@
 #include <net/if.h>
 #include <netdb.h>
 
+#include <cstddef>
+
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <memory>
@@ -99,12 +102,46 @@ void set_port(Address& address, std::uint16_t port) {
 
 }  // namespace
 
-Address Address::from_sockaddr(const sockaddr* sa, socklen_t length) {
+Address Address::from_sockaddr(const sockaddr* sa, socklen_t length, int socket_family) {
   Address address;
   if (length > sizeof address.storage_) length = sizeof address.storage_;
   std::memcpy(&address.storage_, sa, length);
   address.length_ = length;
+  if (socket_family == AF_UNIX && length < sizeof(sa_family_t)) {
+    // recvmsg() gives no name at all for a datagram from an unbound Unix socket.
+    address.storage_.ss_family = AF_UNIX;
+    address.length_ = sizeof(sa_family_t);
+  }
   return address;
+}
+
+Address unix_address(std::string_view path) {
+  auto refuse = [&](const std::string& why) {
+    std::string shown;
+    for (char c : path) shown += c == '\0' ? std::string("\\0") : std::string(1, c);  // what() ends at a NUL
+    throw UsageError("unix socket '" + shown + "': " + why);
+  };
+  if (path.empty() || path == "@") refuse("empty path");
+  if (path.find('\0') != std::string_view::npos) refuse("a path cannot hold a NUL byte");
+  bool abstract = path.front() == '@';
+  std::string_view name = abstract ? path.substr(1) : path;
+  if (name.size() > kMaxUnixPath)
+    refuse(std::to_string(name.size()) + " bytes, longer than the " + std::to_string(kMaxUnixPath) +
+           " a Unix socket address holds (sun_path); use a shorter path");
+  Address address;
+  auto& un = *reinterpret_cast<sockaddr_un*>(&address.storage_);
+  un.sun_family = AF_UNIX;
+  // An abstract name starts with a NUL byte and has no terminator: its length says where it ends.
+  std::memcpy(un.sun_path + (abstract ? 1 : 0), name.data(), name.size());
+  address.length_ = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size() + 1);
+  return address;
+}
+
+std::string Address::unix_path() const {
+  if (!is_unix() || length_ <= offsetof(sockaddr_un, sun_path)) return "";
+  const auto& un = *reinterpret_cast<const sockaddr_un*>(&storage_);
+  if (un.sun_path[0] == '\0') return "";
+  return std::string(un.sun_path, ::strnlen(un.sun_path, length_ - offsetof(sockaddr_un, sun_path)));
 }
 
 std::uint16_t Address::port() const {
@@ -132,6 +169,13 @@ std::string Address::to_string() const {
   if (family() == AF_INET) {
     ::inet_ntop(AF_INET, &v4().sin_addr, host, sizeof host);
     return std::string(host) + ":" + std::to_string(port());
+  }
+  if (is_unix()) {
+    std::size_t size = length_ > offsetof(sockaddr_un, sun_path) ? length_ - offsetof(sockaddr_un, sun_path) : 0;
+    const auto& un = *reinterpret_cast<const sockaddr_un*>(&storage_);
+    if (size == 0) return "(unnamed)";
+    if (un.sun_path[0] == '\0') return "@" + std::string(un.sun_path + 1, size - 1);
+    return unix_path();
   }
   if (family() != AF_INET6) return "(no address)";
   ::inet_ntop(AF_INET6, &v6().sin6_addr, host, sizeof host);
@@ -181,6 +225,23 @@ Address parse_address(std::string_view text, PortRule rule) {
   }
   set_port(address, port);
   return address;
+}
+
+Address parse_address_port_optional(std::string_view text) {
+  if (text.empty()) bad(text, "empty (expected an address, e.g. 10.0.0.5 or [fd00::5])");
+  if (text.find_first_not_of("0123456789") == std::string_view::npos)
+    bad(text, "a number alone; write an address, with :PORT if a port is meant (0.0.0.0:" + std::string(text) + ")");
+  bool bracketed_port = text.front() == '[' && text.find("]:") != std::string_view::npos;
+  auto colons = std::count(text.begin(), text.end(), ':');
+  if (bracketed_port || (text.front() != '[' && colons == 1)) return parse_address(text, PortRule::kZeroAllowed);
+  // No port: an IPv6 address (bracketed or not), an IPv4 address or a hostname, port 0.
+  std::string host(text);
+  if (text.front() == '[') {
+    if (text.back() != ']') bad(text, "'[' without ']'");
+    host = std::string(text.substr(1, text.size() - 2));
+  }
+  if (host.find(':') != std::string::npos) return parse_address("[" + host + "]:0", PortRule::kZeroAllowed);
+  return parse_address(host + ":0", PortRule::kZeroAllowed);
 }
 
 std::string interface_name(unsigned index) {

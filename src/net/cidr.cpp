@@ -18,6 +18,8 @@ const std::uint8_t* address_bytes(const Address& address) {
 }  // namespace
 
 bool Cidr::contains(const Address& address) const {
+  // A Unix peer has no IP address: outside every range.
+  if (address.family() != AF_INET && address.family() != AF_INET6) return false;
   const std::uint8_t* peer = address_bytes(address);
   // A socket listening on both families sees IPv4 peers as ::ffff:a.b.c.d.
   if (family == AF_INET && address.family() == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&address.v6().sin6_addr))

@@ -21,7 +21,8 @@ struct Cidr {
 // Throws UsageError for anything else.
 Cidr parse_cidr(std::string_view text);
 
-// Empty: everyone is allowed. Otherwise a peer must be inside one of the ranges.
+// Empty: everyone is allowed. Otherwise a peer must be inside one of the
+// ranges; a Unix-domain peer is inside none, so only an empty list allows it.
 class AccessList {
  public:
   AccessList() = default;

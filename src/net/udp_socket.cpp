@@ -8,8 +8,10 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "net/error.h"
+#include "net/stream_socket.h"
 
 namespace netdisp::net {
 namespace {
@@ -22,8 +24,8 @@ void set_int(int fd, int level, int name, int value, const std::string& what) {
   set_option(fd, level, name, &value, sizeof value, what);
 }
 
-UniqueFd make_socket(int family, const std::string& what) {
-  UniqueFd fd(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+UniqueFd make_socket(int family, const std::string& what, int flags = 0) {
+  UniqueFd fd(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC | flags, 0));
   if (!fd.valid()) throw_errno(what);
   return fd;
 }
@@ -51,8 +53,29 @@ void check_interface_family(const Address& group, const MulticastOptions& option
                      " address, but the group " + group.to_string() + " is " + family_name(group.family()));
 }
 
+// Source-specific joins: one MCAST_JOIN_SOURCE_GROUP per source, same call for both families.
+void join_sources(int fd, const Address& group, const MulticastOptions& options) {
+  for (const Address& source : options.sources) {
+    std::string what = "join multicast group " + group.to_string() + " for source " + source.to_string();
+    if (source.family() != group.family())
+      throw UsageError(what + ": the source is " + family_name(source.family()) + ", the group " +
+                       family_name(group.family()));
+    group_source_req request{};
+    request.gsr_interface = multicast_index(group, options);
+    std::memcpy(&request.gsr_group, group.get(), group.length());
+    std::memcpy(&request.gsr_source, source.get(), source.length());
+    set_option(fd, group.family() == AF_INET ? IPPROTO_IP : IPPROTO_IPV6, MCAST_JOIN_SOURCE_GROUP, &request,
+               sizeof request, what);
+  }
+  if (group.family() == AF_INET) set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL off");
+}
+
 void join_group(int fd, const Address& group, const MulticastOptions& options) {
   check_interface_family(group, options);
+  if (!options.sources.empty()) {
+    join_sources(fd, group, options);
+    return;
+  }
   std::string what = "join multicast group " + group.to_string();
   if (group.family() == AF_INET) {
     ip_mreqn request{};
@@ -110,7 +133,25 @@ Address local_address(int fd) {
   return Address::from_sockaddr(reinterpret_cast<sockaddr*>(&storage), length);
 }
 
+namespace {
+
+UdpListener open_unix_listener(const Address& address, const SocketOptions& options) {
+  std::string where = "unixgram " + address.to_string();
+  UdpListener listener;
+  listener.fd = make_socket(AF_UNIX, "socket for " + where);
+  int fd = listener.fd.get();
+  set_int(fd, SOL_SOCKET, SO_RXQ_OVFL, 1, "SO_RXQ_OVFL on " + where);
+  if (options.rcvbuf > 0) listener.rcvbuf = set_buffer_size(fd, SO_RCVBUF, options.rcvbuf);
+  remove_stale_unix_socket(address, SOCK_DGRAM);
+  if (::bind(fd, address.get(), address.length()) != 0) throw_errno("bind " + where);
+  listener.bound = local_address(fd);
+  return listener;
+}
+
+}  // namespace
+
 UdpListener open_udp_listener(const Address& address, const SocketOptions& options) {
+  if (address.is_unix()) return open_unix_listener(address, options);
   std::string where = "udp " + address.to_string();
   UdpListener listener;
   listener.fd = make_socket(address.family(), "socket for " + where);
@@ -134,12 +175,35 @@ UdpListener open_udp_listener(const Address& address, const SocketOptions& optio
   return listener;
 }
 
+int prepare_sender(int fd, const Address& destination, const SocketOptions& options) {
+  if (!options.bind_device.empty() && !destination.is_unix())
+    set_option(fd, SOL_SOCKET, SO_BINDTODEVICE, options.bind_device.c_str(),
+               static_cast<socklen_t>(options.bind_device.size()), "bind to device " + options.bind_device);
+  if (options.sndbuf > 0) set_buffer_size(fd, SO_SNDBUF, options.sndbuf);
+  if (!options.bind_from) return 0;
+  const Address& local = *options.bind_from;
+  if (local.family() != destination.family())
+    throw UsageError("bind=" + local.to_string() + " for " + destination.to_string() + ": the local address is " +
+                     (local.is_unix() ? "a Unix socket" : family_name(local.family())) + ", the destination " +
+                     (destination.is_unix() ? "a Unix socket" : family_name(destination.family())));
+  return ::bind(fd, local.get(), local.length()) == 0 ? 0 : errno;
+}
+
 UniqueFd open_udp_sender(const Address& destination, const SocketOptions& options) {
+  if (destination.is_unix()) {
+    std::string where = "unixgram " + destination.to_string();
+    UniqueFd fd = make_socket(AF_UNIX, "socket for " + where, SOCK_NONBLOCK);
+    if (int error = prepare_sender(fd.get(), destination, options))
+      throw_errno("bind " + options.bind_from->to_string() + " (bind= for " + where + ")", error);
+    return fd;
+  }
   std::string where = "udp " + destination.to_string();
   UniqueFd fd = make_socket(destination.family(), "socket for " + where);
   set_int(fd.get(), SOL_SOCKET, SO_BROADCAST, 1, "SO_BROADCAST for " + where);
-  apply_common(fd.get(), options, where);
+  if (options.reuse_port) set_int(fd.get(), SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT on " + where);
   if (destination.is_multicast()) apply_multicast_send(fd.get(), destination, options.multicast);
+  if (int error = prepare_sender(fd.get(), destination, options))
+    throw_errno("bind " + options.bind_from->to_string() + " (bind= for " + where + ")", error);
   return fd;
 }
 
@@ -169,6 +233,7 @@ int take_socket_error(int fd) {
 }
 
 std::size_t unfragmented_payload(int fd, int family) {
+  if (family != AF_INET && family != AF_INET6) return 0;
   constexpr int kUdpHeader = 8;
   int mtu = 0;
   socklen_t size = sizeof mtu;

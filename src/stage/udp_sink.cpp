@@ -16,6 +16,9 @@ constexpr auto kReconnectInterval = std::chrono::seconds(1);
 // A GSO message carries at most 64 segments and one IP packet's worth of payload.
 constexpr std::size_t kMaxGsoSegments = 64;
 constexpr std::size_t kMaxGsoPayload = 65507;
+// How long one batch may wait for room in a full unixgram receiver queue
+// before the rest is counted as not sent: short enough for a prompt stop.
+constexpr auto kFullQueueWait = std::chrono::milliseconds(200);
 
 }  // namespace
 
@@ -73,8 +76,11 @@ void UdpSink::set_linger(std::chrono::milliseconds linger, const Control& contro
 std::size_t UdpSink::gso_segment_limit() const {
   if (!gso_) return 0;
   std::size_t limit = kMaxGsoPayload;
-  for (const auto& destination : destinations_)
+  for (const auto& destination : destinations_) {
+    // A Unix datagram socket ignores UDP_SEGMENT and would send the message as one datagram.
+    if (destination->address.is_unix()) return 0;
     if (destination->connected) limit = std::min(limit, destination->max_segment);
+  }
   return limit;
 }
 
@@ -134,6 +140,7 @@ void UdpSink::send_all(Destination& destination) {
   std::size_t next = 0;
   std::size_t count = messages_.size();
   bool retried = false;
+  auto wait_until = std::chrono::steady_clock::time_point{};  // for room in a unixgram receiver queue
   while (next < count) {
     int n = ::sendmmsg(destination.fd.get(), &messages_[next], static_cast<unsigned>(count - next), 0);
     if (n > 0) {
@@ -151,11 +158,15 @@ void UdpSink::send_all(Destination& destination) {
     // it: this datagram was not sent, so try it once more. ENOBUFS/EAGAIN: a
     // full device queue; give it a moment, once.
     if (error == ECONNREFUSED) note_refused(destination);
+    if (error == EAGAIN && wait_for_room(destination, wait_until)) continue;
     if (!retried && (error == ECONNREFUSED || error == ENOBUFS || error == EAGAIN)) {
       retried = true;
       if (error != ECONNREFUSED) ::poll(nullptr, 0, 1);
       continue;
     }
+    // A unixgram receiver closed its socket: connect again (at the next
+    // batch) to whoever binds the path next.
+    if (error == ENOTCONN) destination.connected = false;
     if (segments_[next] > 1 && error == EMSGSIZE) {
       // The route's MTU shrank (path MTU discovery): learn the new one; these go singly.
       destination.max_segment = net::unfragmented_payload(destination.fd.get(), destination.address.family());
@@ -171,6 +182,18 @@ void UdpSink::send_all(Destination& destination) {
     ++next;
     retried = false;
   }
+}
+
+// A unixgram receiver's queue is full (its sender is non-blocking, so a
+// stalled reader cannot hold this thread where a stop never reaches it):
+// wait for room, at most kFullQueueWait per batch. Whether room came.
+bool UdpSink::wait_for_room(Destination& destination, std::chrono::steady_clock::time_point& until) {
+  auto now = std::chrono::steady_clock::now();
+  if (until == std::chrono::steady_clock::time_point{}) until = now + kFullQueueWait;
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(until - now);
+  if (left.count() <= 0) return false;
+  pollfd room{destination.fd.get(), POLLOUT, 0};
+  return ::poll(&room, 1, static_cast<int>(left.count())) > 0;
 }
 
 void UdpSink::send_one_by_one(Destination& destination, const mmsghdr& message) {

@@ -75,6 +75,7 @@ class UdpSink final : public Sink {
   void build_messages(const Batch& batch);
   void send_all(Destination& destination);
   void send_one_by_one(Destination& destination, const mmsghdr& message);
+  bool wait_for_room(Destination& destination, std::chrono::steady_clock::time_point& until);
   bool ensure_connected(Destination& destination);
   void note_refused(Destination& destination);
   void note_report(Destination& destination, int error);
