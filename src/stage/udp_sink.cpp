@@ -158,8 +158,9 @@ void UdpSink::send_all(Destination& destination) {
     // it: this datagram was not sent, so try it once more. ENOBUFS/EAGAIN: a
     // full device queue; give it a moment, once.
     if (error == ECONNREFUSED) note_refused(destination);
-    if (error == EAGAIN && wait_for_room(destination, wait_until)) continue;
-    if (!retried && (error == ECONNREFUSED || error == ENOBUFS || error == EAGAIN)) {
+    bool unix_full = error == EAGAIN && destination.address.is_unix();
+    if (unix_full && wait_for_room(destination, wait_until)) continue;
+    if (!retried && !unix_full && (error == ECONNREFUSED || error == ENOBUFS || error == EAGAIN)) {
       retried = true;
       if (error != ECONNREFUSED) ::poll(nullptr, 0, 1);
       continue;
