@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "modes/common.h"
+#include "modes/framing.h"
 #include "modes/modes.h"
 #include "modes/supervisor.h"
 #include "net/error.h"
@@ -42,6 +43,7 @@ cxxopts::Options client_options(const std::string& program) {
       ("ignore-send-errors", "exit 0 at end of input even when a destination refused or a send failed");
   add_socket_options(options, {.sends = true});
   add_multicast_options(options, {.sends = true});
+  add_send_framing_options(options, /*flush_after=*/true);
   return options;
 }
 
@@ -99,13 +101,16 @@ int client_main(int argc, char** argv, Run run) {
   bool gso = gso_enabled(args);
   auto linger = std::chrono::milliseconds(static_cast<long>(number(args, "linger", 200, 0, 60000)));
   bool ignore_send_errors = args.count("ignore-send-errors") > 0;
+  stage::Framing framing;
+  read_send_framing(args, framing);
 
   if (run == Run::kCheckOnly) return 0;
 
   // Open the input and the sending sockets; failures here exit 1 with the reason.
   stage::Control control;
-  auto source = std::make_unique<stage::FileSource>(path, size);
-  const stage::FileSource& input = *source;  // asked after the run whether it reached the end
+  auto file = std::make_unique<stage::FileSource>(path, size, stage::reader_flush_after(framing));
+  const stage::FileSource& input = *file;  // asked after the run whether it reached the end
+  std::unique_ptr<stage::Source> source = stage::frame_lines_out(std::move(file), framing, size);
   std::vector<std::unique_ptr<stage::Sink>> sinks;
   auto udp = std::make_unique<stage::UdpSink>(servers, sockets, gso);
   stage::UdpSink& udp_sink = *udp;  // asked for its losses after the run

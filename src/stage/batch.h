@@ -8,6 +8,8 @@
 #include <memory>
 #include <span>
 
+#include "net/address.h"
+
 namespace netdisp::stage {
 
 // sendmmsg/recvmmsg and writev take at most this many entries per call (UIO_MAXIOV).
@@ -16,6 +18,14 @@ inline constexpr std::size_t kMaxBatch = 1024;
 struct Batch {
   std::span<const iovec> datagrams;
   std::size_t bytes = 0;
+  // The senders: one per datagram, parallel to `datagrams` (UdpSource, when
+  // asked with keep_peers), or one for all (a stream connection's peer), or
+  // none. peer_of() reads it either way.
+  std::span<const net::Address> peers{};
+  const net::Address* peer_of(std::size_t i) const {
+    if (peers.size() == 1) return &peers[0];
+    return i < peers.size() ? &peers[i] : nullptr;
+  }
 };
 
 // Memory a source receives into: allocated once, never zeroed, so pages are

@@ -1,15 +1,14 @@
 #pragma once
-// FileSource: a regular file, device, fifo or stdin ("-") read in large
-// blocks and sliced into datagrams of at most datagram_size bytes. A read
-// that returns less (a pipe, a terminal line) is sent at once, not held back
-// to fill a datagram: a line typed is a line sent.
+// FileSource: a regular file, device, fifo or stdin ("-") opened by path and
+// read by a StreamSource (stream_source.h): datagrams of exactly
+// datagram_size bytes, short reads joined; a shorter datagram only at end of
+// input or once the input has been idle for flush_after.
+#include <chrono>
 #include <optional>
 #include <string>
-#include <vector>
 
-#include "net/unique_fd.h"
-#include "stage/io.h"
 #include "stage/source.h"
+#include "stage/stream_source.h"
 
 namespace netdisp::stage {
 
@@ -17,28 +16,25 @@ class FileSource final : public Source {
  public:
   // Throws net::Error when the path cannot be opened or is a directory.
   // Opening a fifo waits for its writer (logged, so the wait is visible).
-  FileSource(const std::string& path, std::size_t datagram_size);
+  FileSource(const std::string& path, std::size_t datagram_size,
+             std::chrono::milliseconds flush_after = kDefaultFlushAfter);
 
-  ReadStatus read(Batch& batch) override;
-  int poll_fd() const override { return fd_.get(); }
+  ReadStatus read(Batch& batch) override { return stream_.read(batch); }
+  int poll_fd() const override { return stream_.poll_fd(); }
   std::string stats() const override;
   std::string name() const override { return "file " + path_; }
 
   // For the client's verdict once the pipe ended (read them after it joined).
-  bool reached_end() const { return reached_end_; }
+  bool reached_end() const { return stream_.reached_end(); }
   std::optional<std::uint64_t> total_size() const { return total_size_; }  // regular files only
 
  private:
+  FileSource(const std::string& path, net::UniqueFd fd, std::size_t datagram_size,
+             std::chrono::milliseconds flush_after);
+
   std::string path_;
-  net::UniqueFd fd_;  // stdin is dup()ed, so it is owned like any other file
-  bool always_ready_ = false;  // regular files and block devices never block
-  std::atomic<bool> reached_end_{false};  // read by stats() on the main thread
   std::optional<std::uint64_t> total_size_;
-  std::size_t datagram_size_;
-  std::size_t block_size_;
-  Arena arena_;
-  std::vector<iovec> out_;
-  Counter datagrams_{0}, bytes_{0};
+  StreamSource stream_;
 };
 
 }  // namespace netdisp::stage

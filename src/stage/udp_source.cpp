@@ -15,6 +15,11 @@ UdpSource::UdpSource(net::UdpListener listener, net::AccessList allow)
   out_.reserve(kUdpBatch * kMaxGroSegments);
 }
 
+void UdpSource::keep_peers() {
+  keep_peers_ = true;
+  out_peers_.reserve(out_.capacity());
+}
+
 // recvmmsg() overwrites the lengths it is given, so they are set before each call.
 void UdpSource::prepare() {
   for (std::size_t i = 0; i < kUdpBatch; ++i) {
@@ -69,6 +74,7 @@ UdpSource::Received UdpSource::receive() {
     return {};
   }
   out_.clear();
+  out_peers_.clear();
   Received got{static_cast<std::size_t>(n), 0};
   for (std::size_t i = 0; i < got.messages; ++i) {
     const msghdr& header = messages_[i].msg_hdr;
@@ -78,6 +84,11 @@ UdpSource::Received UdpSource::receive() {
     if (!allowed(header, coalesced ? (length + segment - 1) / segment : 1)) continue;
     auto* data = static_cast<std::byte*>(slots_[i].iov_base);
     got.bytes += length;
+    if (keep_peers_) {
+      auto peer = net::Address::from_sockaddr(static_cast<const sockaddr*>(header.msg_name), header.msg_namelen,
+                                              bound_.family());
+      out_peers_.insert(out_peers_.end(), coalesced ? (length + segment - 1) / segment : 1, peer);
+    }
     if (!coalesced) {
       out_.push_back({data, length});
       continue;
@@ -93,7 +104,7 @@ ReadStatus UdpSource::read(Batch& batch) {
   if (got.messages == 0) return ReadStatus::kWouldBlock;
   add(datagrams_, out_.size());
   add(bytes_, got.bytes);
-  batch = Batch{out_, got.bytes};
+  batch = Batch{out_, got.bytes, out_peers_};
   return ReadStatus::kData;
 }
 

@@ -38,6 +38,9 @@ class UdpSource final : public Source {
   bool drains() const override { return true; }
   void discard_queued() override;
   const net::Address& bound() const { return bound_; }
+  // Fill Batch::peers from now on (--prefix peer): one Address copied per
+  // datagram, so only when a consumer uses it.
+  void keep_peers();
 
  private:
   struct Received {
@@ -58,6 +61,8 @@ class UdpSource final : public Source {
   std::array<mmsghdr, kUdpBatch> messages_{};
   std::array<iovec, kUdpBatch> slots_{};
   std::vector<iovec> out_;  // capacity for every datagram GRO may pack into a batch
+  bool keep_peers_ = false;
+  std::vector<net::Address> out_peers_;  // parallel to out_ with keep_peers()
   std::array<sockaddr_storage, kUdpBatch> peers_{};
   // Room for the SO_RXQ_OVFL drop counter and the UDP_GRO segment size.
   std::array<std::array<char, 2 * CMSG_SPACE(sizeof(std::uint32_t))>, kUdpBatch> control_{};
