@@ -1,7 +1,11 @@
 // client: stream a file, device, fifo or stdin to every --server_addr, then exit.
-//   FileSource(--path) --batch--> UdpSink(every server) [+ StdoutSink]   one thread
+//   FileSource(--path) --batch--> sinks of every server (scheme table) [+ StdoutSink]   one thread
+// A stream destination (tcp://, unix://) takes the input at its own pace:
+// the file is read only as fast as the slowest of them, and the others get
+// that pace too.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -13,8 +17,8 @@
 #include "net/error.h"
 #include "stage/file_source.h"
 #include "stage/pipe.h"
+#include "stage/schemes.h"
 #include "stage/stdout_sink.h"
-#include "stage/udp_sink.h"
 
 namespace netdisp::modes {
 namespace {
@@ -43,14 +47,15 @@ cxxopts::Options client_options(const std::string& program) {
       ("ignore-send-errors", "exit 0 at end of input even when a destination refused or a send failed");
   add_socket_options(options, {.sends = true});
   add_multicast_options(options, {.sends = true});
+  add_stream_options(options, false);
   add_send_framing_options(options, /*flush_after=*/true);
   return options;
 }
 
-// The largest payload every destination can carry in one datagram.
-std::size_t datagram_size(const cxxopts::ParseResult& args, const std::vector<net::Address>& servers) {
+// The largest payload every datagram destination can carry in one datagram.
+std::size_t datagram_size(const cxxopts::ParseResult& args, const std::vector<stage::Endpoint>& servers) {
   bool any_v4 = false;
-  for (const net::Address& server : servers) any_v4 |= server.family() == AF_INET;
+  for (const stage::Endpoint& server : servers) any_v4 |= !server.stream() && server.address.family() == AF_INET;
   std::size_t limit = any_v4 ? kMaxPayloadV4 : kMaxPayloadV6;
   std::string text = single(args, "datagram-size", "8192");
   std::size_t size = 0;
@@ -66,15 +71,9 @@ std::size_t datagram_size(const cxxopts::ParseResult& args, const std::vector<ne
 
 // At end of input: exit 1 when a destination is known to have lost data,
 // naming each one on stderr (printed whatever the log level).
-int exit_for_losses(const std::vector<stage::UdpSink::Loss>& losses) {
-  for (const stage::UdpSink::Loss& loss : losses) {
-    std::string other = loss.other_reports ? fmt::format(", {} other ICMP error reports", loss.other_reports) : "";
-    std::fprintf(stderr, "ndclient: %s\n",
-                 fmt::format("{}: {} port unreachable reports (nobody listening), {} datagrams not sent{}; exit 1 "
-                             "(--ignore-send-errors to exit 0)",
-                             loss.destination, loss.refused, loss.not_sent, other)
-                     .c_str());
-  }
+int exit_for_losses(const std::vector<std::string>& losses) {
+  for (const std::string& loss : losses)
+    std::fprintf(stderr, "ndclient: %s; exit 1 (--ignore-send-errors to exit 0)\n", loss.c_str());
   return losses.empty() ? 0 : 1;
 }
 
@@ -94,12 +93,16 @@ int client_main(int argc, char** argv, Run run) {
 
   // Check the whole command line before opening anything.
   std::string path = required(args, "path");
-  auto servers = parse_addresses(required_list(args, "server-addr"), net::PortRule::kNonZero, "server-addr");
+  auto servers = stage::parse_endpoints(required_list(args, "server-addr"), stage::Role::kSend, "server-addr");
   std::size_t size = datagram_size(args, servers);
   double rate = args.count("rate") ? parse_rate(single(args, "rate", "")) : 0;
-  net::SocketOptions sockets = socket_options(args);
-  bool gso = gso_enabled(args);
-  auto linger = std::chrono::milliseconds(static_cast<long>(number(args, "linger", 200, 0, 60000)));
+  stage::OutputSettings outputs;
+  outputs.sockets = socket_options(args);
+  outputs.gso = gso_enabled(args);
+  outputs.wait_for_streams = true;  // reading a file: lossless backpressure
+  outputs.datagram_size = size;
+  outputs.linger = std::chrono::milliseconds(static_cast<long>(number(args, "linger", 200, 0, 60000)));
+  outputs.reconnect_timeout = reconnect_timeout(args);
   bool ignore_send_errors = args.count("ignore-send-errors") > 0;
   stage::Framing framing;
   read_send_framing(args, framing);
@@ -111,28 +114,31 @@ int client_main(int argc, char** argv, Run run) {
   auto file = std::make_unique<stage::FileSource>(path, size, stage::reader_flush_after(framing));
   const stage::FileSource& input = *file;  // asked after the run whether it reached the end
   std::unique_ptr<stage::Source> source = stage::frame_lines_out(std::move(file), framing, size);
-  std::vector<std::unique_ptr<stage::Sink>> sinks;
-  auto udp = std::make_unique<stage::UdpSink>(servers, sockets, gso);
-  stage::UdpSink& udp_sink = *udp;  // asked for its losses after the run
-  udp->expect_datagram_size(size);
-  sinks.push_back(std::move(udp));
+  outputs.control = &control;
+  std::vector<std::unique_ptr<stage::Sink>> sinks = stage::open_outputs(servers, outputs);
   // --tee waits for a slow reader like tee(1), but not past a stop request.
   if (args.count("tee")) sinks.push_back(std::make_unique<stage::StdoutSink>(control));
   stage::Pipe pipe(std::move(source), std::move(sinks));
   if (rate > 0) pipe.set_rate(rate / 8);
 
   // Stream until end of input or a signal.
-  udp_sink.set_linger(linger, control);
   Supervisor supervisor(control, OnHangup::kStop);
-  for (const net::Address& server : servers) spdlog::info("sending {} to udp {}", path, server.to_string());
+  for (const stage::Endpoint& server : servers) spdlog::info("sending {} to {}", path, server.to_string());
   supervisor.spawn("client", [&] { pipe.run(control); });
   int code = supervisor.run([&] { return pipe.stats(); });
   // Stopped by a signal before the end of input: not a finished transfer.
   if (code == 0 && supervisor.stop_signal() && !input.reached_end())
     return interrupted(input, pipe.delivered_bytes(), supervisor.stop_signal());
+  if (code != 0) return code;
+  // Every destination failed for good (a stream one gave up reconnecting)
+  // before the end of input: the transfer did not happen, whatever
+  // --ignore-send-errors says.
+  if (!input.reached_end()) {
+    report(fmt::format("stopped after {} bytes: no destination is left", pipe.delivered_bytes()));
+    return std::max(1, exit_for_losses(pipe.undelivered()));
+  }
   // Reached end of input (a stop during the linger too): was anything lost?
-  if (code == 0 && input.reached_end() && !ignore_send_errors) code = exit_for_losses(udp_sink.losses());
-  return code;
+  return ignore_send_errors ? 0 : exit_for_losses(pipe.undelivered());
 }
 
 }  // namespace netdisp::modes

@@ -141,6 +141,17 @@ std::string usage_message(const cxxopts::Options& options, const cxxopts::except
 
 }  // namespace
 
+void add_stream_options(cxxopts::Options& options, bool live_input) {
+  auto adder = options.add_options("streams (tcp://, unix:// destinations)");
+  adder("reconnect", "after a broken connection, connect again (first after 100 ms, then at most every 5 s): "
+                     "on|off (default on)", cxxopts::value<std::string>(), "on|off")
+      ("reconnect-timeout,reconnect_timeout", "give up on a destination that could not be reached for this long "
+                                              "(default 60)", cxxopts::value<std::string>(), "SECONDS");
+  if (live_input)
+    adder("stream-buffer,stream_buffer", "bytes kept for a slow stream destination before its datagrams are "
+                                         "dropped (default 4M)", cxxopts::value<std::string>(), "BYTES");
+}
+
 bool parse(cxxopts::Options& options, int argc, char** argv, cxxopts::ParseResult& result) {
   // cxxopts matches every argument with std::regex, whose recursion overflows
   // the stack on arguments of some 20 KB; no path or address is that long.
@@ -257,6 +268,12 @@ net::SocketOptions socket_options(const cxxopts::ParseResult& result) {
   return options;
 }
 
+std::chrono::milliseconds reconnect_timeout(const cxxopts::ParseResult& result) {
+  double seconds = number(result, "reconnect-timeout", 60, 0.1, 86400);
+  if (result.count("reconnect") && !parse_switch(single(result, "reconnect", ""), "reconnect")) seconds = 0;
+  return std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+}
+
 bool gso_enabled(const cxxopts::ParseResult& result) {
   return result.count("gso") ? parse_switch(single(result, "gso", ""), "gso") : kDefaultGso;
 }
@@ -306,42 +323,37 @@ std::uint64_t parse_bytes(const std::string& text, const std::string& option) {
   throw net::UsageError("--" + option + " " + text + ": expected a whole number of bytes, e.g. 4096, 64k, 256M or 1G");
 }
 
-net::UdpListener listen_udp(const net::Address& address, const net::SocketOptions& options) {
-  net::UdpListener listener = net::open_udp_listener(address, options);
-  const net::BufferGrant& grant = listener.rcvbuf;
-  spdlog::info("listening on udp {} (receive buffer {} KiB)", listener.bound.to_string(), grant.granted / 1024);
-  if (grant.granted < grant.asked) {
-    spdlog::warn("udp {}: asked for a {} KiB receive buffer, the kernel granted {} KiB; bursts may be dropped. "
-                 "Raise it with: sysctl -w net.core.rmem_max={} (or run as root)",
-                 listener.bound.to_string(), grant.asked / 1024, grant.granted / 1024, grant.asked);
-  }
-  return listener;
+std::unique_ptr<stage::Worker> open_listener(const stage::Endpoint& endpoint, stage::InputSettings inputs,
+                                             const SinkMaker& make_sinks, bool tee, const std::string& label) {
+  auto with_tee = [make_sinks, tee] {
+    std::vector<std::unique_ptr<stage::Sink>> sinks = make_sinks();
+    if (tee) sinks.push_back(std::make_unique<stage::StdoutSink>());
+    return sinks;
+  };
+  inputs.label = label;
+  return stage::open_input(endpoint, inputs, with_tee);
 }
 
-std::unique_ptr<stage::Pipe> udp_pipe(const net::Address& listen, const net::SocketOptions& options,
-                                      const net::AccessList& allow, std::unique_ptr<stage::Sink> sink, bool tee,
-                                      const std::string& label) {
-  std::vector<std::unique_ptr<stage::Sink>> sinks;
-  sinks.push_back(std::move(sink));
-  if (tee) sinks.push_back(std::make_unique<stage::StdoutSink>());
-  auto source = std::make_unique<stage::UdpSource>(listen_udp(listen, options), allow);
-  if (!label.empty()) spdlog::info("udp {} -> {}", source->bound().to_string(), label);
-  auto pipe = std::make_unique<stage::Pipe>(std::move(source), std::move(sinks));
-  pipe->set_drain_timeout(options.drain_seconds);
-  return pipe;
-}
-
-int run_pipes(stage::Control& control, std::vector<std::unique_ptr<stage::Pipe>>& pipes, OnHangup on_hangup) {
+int run_workers(stage::Control& control, std::vector<std::unique_ptr<stage::Worker>>& workers, OnHangup on_hangup) {
   Supervisor supervisor(control, on_hangup);
-  for (auto& pipe : pipes) supervisor.spawn("pipe", [&control, &pipe] { pipe->run(control); });
-  return supervisor.run([&] { return all_stats(pipes); });
+  for (auto& worker : workers) supervisor.spawn("worker", [&control, &worker] { worker->run(control); });
+  return supervisor.run([&] { return all_stats(workers); });
 }
 
-std::vector<std::string> all_stats(const std::vector<std::unique_ptr<stage::Pipe>>& pipes) {
+std::vector<std::string> all_stats(const std::vector<std::unique_ptr<stage::Worker>>& workers) {
   std::vector<std::string> lines;
-  for (const auto& pipe : pipes)
-    for (std::string& line : pipe->stats()) lines.push_back(std::move(line));
+  for (const auto& worker : workers)
+    for (std::string& line : worker->stats()) lines.push_back(std::move(line));
   return lines;
+}
+
+stage::InputSettings input_settings(const cxxopts::ParseResult& result, std::size_t datagram_size) {
+  stage::InputSettings inputs;
+  inputs.sockets = socket_options(result);
+  inputs.allow = access_list(result);
+  inputs.max_clients = static_cast<std::size_t>(number(result, "max-clients", 256, 1, 100000));
+  inputs.datagram_size = datagram_size;
+  return inputs;
 }
 
 }  // namespace netdisp::modes

@@ -1,6 +1,7 @@
 #pragma once
 // What every mode shares: option groups, parsing with one-line usage errors,
 // address lists, logging set-up.
+#include <chrono>
 #include <cxxopts.hpp>
 #include <cstdint>
 #include <memory>
@@ -11,6 +12,7 @@
 #include "net/cidr.h"
 #include "modes/supervisor.h"
 #include "net/udp_socket.h"
+#include "stage/schemes.h"
 
 namespace netdisp::stage {
 class Control;
@@ -52,6 +54,11 @@ struct SocketRoles {
 void add_socket_options(cxxopts::Options& options, SocketRoles roles);
 // --multicast-if (joins and sends), and --multicast-ttl, --multicast-loop when the mode sends.
 void add_multicast_options(cxxopts::Options& options, SocketRoles roles);
+// Stream destinations (tcp://, unix://): --reconnect, --reconnect-timeout, and
+// --stream-buffer where live input must never wait for them (the proxy).
+void add_stream_options(cxxopts::Options& options, bool live_input);
+// --reconnect-timeout in milliseconds; 0 with --reconnect off.
+std::chrono::milliseconds reconnect_timeout(const cxxopts::ParseResult& result);
 
 // Parses argv; a malformed command line throws net::UsageError with
 // cxxopts' message. Prints the help and returns false for -h/--help. Also
@@ -89,22 +96,24 @@ double parse_rate(const std::string& text);
 // as in dd(1). Throws UsageError naming `option`.
 std::uint64_t parse_bytes(const std::string& text, const std::string& option);
 
-// Opens a UDP listener and logs "listening on udp ADDR"; warns once when the
-// kernel granted less receive buffer than asked, naming the sysctl to raise.
-net::UdpListener listen_udp(const net::Address& address, const net::SocketOptions& options);
+using SinkMaker = stage::SinkMaker;
 
-// Every pipe's counter lines, in order.
-std::vector<std::string> all_stats(const std::vector<std::unique_ptr<stage::Pipe>>& pipes);
+// The input of a listening mode for one endpoint (scheme table): a datagram
+// socket's pipe, or a stream listener's acceptor with one pipe per
+// connection. Every input feeds what `make_sinks` returns, and stdout too
+// with --tee. A non-empty `label` is logged as "SCHEME BOUND -> label".
+std::unique_ptr<stage::Worker> open_listener(const stage::Endpoint& endpoint, stage::InputSettings inputs,
+                                             const SinkMaker& make_sinks, bool tee, const std::string& label = "");
 
-// The pipe of a listening mode: a UDP listener (logged, see listen_udp) into
-// `sink`, and into stdout as well with --tee. A non-empty `label` is logged
-// as "udp BOUND -> label".
-std::unique_ptr<stage::Pipe> udp_pipe(const net::Address& listen, const net::SocketOptions& options,
-                                      const net::AccessList& allow, std::unique_ptr<stage::Sink> sink, bool tee,
-                                      const std::string& label = "");
+// --rcvbuf and the other socket options, --allow, --max-clients (stream
+// listeners); stream input becomes datagrams of at most `datagram_size`.
+stage::InputSettings input_settings(const cxxopts::ParseResult& result, std::size_t datagram_size);
 
-// One thread per pipe, under a Supervisor, until a signal; returns the exit code.
-int run_pipes(stage::Control& control, std::vector<std::unique_ptr<stage::Pipe>>& pipes, OnHangup on_hangup);
+// Every worker's counter lines, in order.
+std::vector<std::string> all_stats(const std::vector<std::unique_ptr<stage::Worker>>& workers);
+
+// One thread per worker, under a Supervisor, until a signal; returns the exit code.
+int run_workers(stage::Control& control, std::vector<std::unique_ptr<stage::Worker>>& workers, OnHangup on_hangup);
 
 }  // namespace netdisp::modes
 

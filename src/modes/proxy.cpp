@@ -1,15 +1,20 @@
 // proxy: every datagram received on a --listen_addr goes, unchanged and in
 // order, to every --downstream_addr.
-//   per --listen_addr: UdpSource(listen) --batch--> UdpSink(every downstream) [+ StdoutSink]   one thread each
+//   per --listen_addr (udp, unixgram): UdpSource(listen) --batch--> sinks of every downstream [+ StdoutSink]
+//   per --listen_addr (tcp, unix): acceptor; per connection: StreamSource (chunks of --datagram-size)
+//                                  --batch--> sinks of every downstream [+ StdoutSink]
+// Every input has sinks of its own (its own sockets, its own connections):
+// threads share nothing. A stream downstream never holds up live input: it
+// gets --stream-buffer, then loses whole datagrams (counted).
 #include <spdlog/spdlog.h>
 
 #include <cstring>
 
 #include "modes/common.h"
+#include "modes/framing.h"
 #include "modes/modes.h"
 #include "net/error.h"
-#include "stage/pipe.h"
-#include "stage/udp_sink.h"
+#include "stage/schemes.h"
 
 namespace netdisp::modes {
 namespace {
@@ -18,20 +23,41 @@ constexpr const char* kHelp =
     "Forward every UDP datagram received on the --listen_addr sockets (unicast, or multicast\n"
     "groups to join) to every --downstream_addr (unicast, multicast or broadcast), unchanged.\n"
     "A dead downstream is counted and logged, and never stops delivery to the others.\n"
-    "  ndproxy --listen_addr 0.0.0.0:9921 --downstream_addr [::1]:9922 --downstream_addr 239.1.2.3:9923";
+    "  ndproxy --listen_addr 0.0.0.0:9921 --downstream_addr [::1]:9922 --downstream_addr 239.1.2.3:9923\n"
+    "A syslog relay, and a TCP stream cut into datagrams for UDP receivers:\n"
+    "  ndproxy --listen_addr unixgram:///dev/log --downstream_addr udp://loghost:514\n"
+    "  ndproxy --listen_addr tcp://0.0.0.0:9921 --downstream_addr 239.1.2.3:9923 --datagram-size 1316";
+
+constexpr std::size_t kMaxDatagram = 65507;  // the IPv4 UDP payload limit
 
 cxxopts::Options proxy_options(const std::string& program) {
   cxxopts::Options options = make_options(program, kHelp);
   options.add_options()
-      ("listen-addr,listen_addr", "receive on this host:port or multicast group:port (required, repeatable)",
-       cxxopts::value<std::vector<std::string>>(), "ADDR")
-      ("downstream-addr,downstream_addr", "forward to this host:port (required, repeatable)",
-       cxxopts::value<std::vector<std::string>>(), "ADDR")
+      ("listen-addr,listen_addr", "receive on this endpoint (required, repeatable): [udp://]host:port or "
+                                  "group:port, tcp://host:port, unix:///path, unixgram:///path",
+       cxxopts::value<std::vector<std::string>>(), "ENDPOINT")
+      ("downstream-addr,downstream_addr", "forward to this endpoint (required, repeatable); a tcp:// or unix:// "
+                                          "one receives the payloads concatenated",
+       cxxopts::value<std::vector<std::string>>(), "ENDPOINT")
+      ("datagram-size,datagram_size", "a stream listen address's bytes become datagrams of at most this many "
+                                      "bytes (default 8192)", cxxopts::value<std::string>(), "N")
+      ("max-clients,max_clients", "stream connections at once per tcp:// or unix:// listen address (default 256)",
+       cxxopts::value<std::string>(), "N")
       ("t,tee", "copy every datagram's payload to stdout; a reader more than 1 MiB behind loses whole "
                 "datagrams (counted), it never holds up the downstreams");
   add_socket_options(options, {.listens = true, .sends = true});
   add_multicast_options(options, {.listens = true, .sends = true});
+  add_stream_options(options, true);
+  add_send_framing_options(options, /*flush_after=*/false);
   return options;
+}
+
+// The addresses of the endpoints that carry datagrams, or of those that carry streams.
+std::vector<net::Address> addresses(const std::vector<stage::Endpoint>& endpoints, bool streams) {
+  std::vector<net::Address> found;
+  for (const stage::Endpoint& endpoint : endpoints)
+    if (endpoint.stream() == streams) found.push_back(endpoint.address);
+  return found;
 }
 
 bool same_address(const net::Address& a, const net::Address& b) {
@@ -74,27 +100,35 @@ int proxy_main(int argc, char** argv, Run run) {
   if (!parse(options, argc, argv, args)) return 0;
 
   // Check the whole command line before opening anything.
-  auto listens = parse_addresses(required_list(args, "listen-addr"), net::PortRule::kZeroAllowed, "listen-addr");
+  auto listens = stage::parse_endpoints(required_list(args, "listen-addr"), stage::Role::kListen, "listen-addr");
   auto downstreams =
-      parse_addresses(required_list(args, "downstream-addr"), net::PortRule::kNonZero, "downstream-addr");
-  net::SocketOptions sockets = socket_options(args);
-  bool gso = gso_enabled(args);
-  net::AccessList allow = access_list(args);
+      stage::parse_endpoints(required_list(args, "downstream-addr"), stage::Role::kSend, "downstream-addr");
+  auto chunk = static_cast<std::size_t>(number(args, "datagram-size", 8192, 1, kMaxDatagram));
+  stage::InputSettings inputs = input_settings(args, chunk);
+  read_send_framing(args, inputs.framing);
+  stage::OutputSettings outputs;
+  outputs.sockets = inputs.sockets;
+  outputs.gso = gso_enabled(args);
+  outputs.stream_buffer = bytes_option(args, "stream-buffer", 4 << 20, 65536, 1 << 30);
+  outputs.reconnect_timeout = reconnect_timeout(args);
   bool tee = args.count("tee") > 0;
-  refuse_loops(listens, downstreams);
+  for (bool streams : {false, true}) {
+    refuse_loops(addresses(listens, streams), addresses(downstreams, streams));
+    if (run == Run::kForReal) warn_possible_loops(addresses(listens, streams), addresses(downstreams, streams));
+  }
 
   if (run == Run::kCheckOnly) return 0;
-  warn_possible_loops(listens, downstreams);
 
-  // Each listen thread gets its own sending sockets: threads share nothing.
-  std::vector<std::unique_ptr<stage::Pipe>> pipes;
-  for (const net::Address& listen : listens)
-    pipes.push_back(udp_pipe(listen, sockets, allow, std::make_unique<stage::UdpSink>(downstreams, sockets, gso), tee));
-  for (const net::Address& downstream : downstreams) spdlog::info("forwarding to udp {}", downstream.to_string());
-
-  // One thread per listen socket, until a signal stops them.
+  // Each input gets its own sending sockets and connections: threads share nothing.
   stage::Control control;
-  return run_pipes(control, pipes, OnHangup::kNothingToReopen);
+  outputs.control = &control;
+  auto to_downstreams = [&outputs, &downstreams] { return stage::open_outputs(downstreams, outputs); };
+  std::vector<std::unique_ptr<stage::Worker>> workers;
+  for (const stage::Endpoint& listen : listens) workers.push_back(open_listener(listen, inputs, to_downstreams, tee));
+  for (const stage::Endpoint& downstream : downstreams) spdlog::info("forwarding to {}", downstream.to_string());
+
+  // One thread per listen socket (and per stream connection), until a signal stops them.
+  return run_workers(control, workers, OnHangup::kNothingToReopen);
 }
 
 }  // namespace netdisp::modes

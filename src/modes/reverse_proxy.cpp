@@ -1,7 +1,8 @@
 // reverse-proxy: any number of TCP clients subscribe to a UDP stream, routed
 // through a multicast channel, so client threads share nothing and several
 // reverse-proxies (processes or hosts) can serve clients from one upstream.
-//   per --udp_listen_addr: UdpSource(listen) --batch--> UdpSink(--multicast_addr) [+ StdoutSink]
+//   per --udp_listen_addr: its input (scheme table: a UDP socket, or one pipe per
+//     tcp:// / unix:// connection, cut into 8192-byte datagrams) --batch--> UdpSink(--multicast_addr) [+ StdoutSink]
 //   per --tcp_listen_addr: TcpAcceptor; per client: UdpSource(join group) --batch--> TcpSink(client)
 #include <spdlog/spdlog.h>
 
@@ -10,10 +11,9 @@
 #include "modes/supervisor.h"
 #include "net/error.h"
 #include "stage/pipe.h"
-#include "stage/stdout_sink.h"
+#include "stage/schemes.h"
 #include "stage/tcp_acceptor.h"
 #include "stage/tcp_sink.h"
-#include "stage/udp_sink.h"
 #include "stage/udp_source.h"
 
 namespace netdisp::modes {
@@ -27,7 +27,9 @@ constexpr const char* kHelp =
     "  ndreverse-proxy --udp_listen_addr 0.0.0.0:9921 --tcp_listen_addr 0.0.0.0:9921 \\\n"
     "                  --multicast_addr 239.255.0.1:9922 --multicast-if eth0";
 
-constexpr int kClientRcvbuf = 4 << 20;  // per client socket: a burst while its TCP peer catches up
+constexpr int kClientRcvbuf = 4 << 20;
+// A stream upstream (tcp://, unix://) is cut into datagrams of this size for the channel.
+constexpr std::size_t kUpstreamChunk = 8192;  // per client socket: a burst while its TCP peer catches up
 
 cxxopts::Options reverse_proxy_options(const std::string& program) {
   cxxopts::Options options = make_options(program, kHelp);
@@ -36,8 +38,9 @@ cxxopts::Options reverse_proxy_options(const std::string& program) {
        cxxopts::value<std::vector<std::string>>(), "ADDR")
       ("multicast-addr,multicast_addr", "the channel: a multicast group:port (required)",
        cxxopts::value<std::string>(), "GROUP:PORT")
-      ("udp-listen-addr,udp_listen_addr", "receive the upstream here and send it to the group (repeatable)",
-       cxxopts::value<std::vector<std::string>>(), "ADDR")
+      ("udp-listen-addr,udp_listen_addr", "receive the upstream on this endpoint and send it to the group "
+                                          "(repeatable): [udp://]host:port, tcp://host:port, unix:///path",
+       cxxopts::value<std::vector<std::string>>(), "ENDPOINT")
       ("t,tee", "copy the stream to stdout; a reader more than 1 MiB behind loses whole datagrams (counted), "
                 "it never holds up the stream")
       ("max-clients,max_clients", "TCP clients at once; more are closed at once (default 256)",
@@ -51,10 +54,12 @@ cxxopts::Options reverse_proxy_options(const std::string& program) {
   return options;
 }
 
-net::Address multicast_channel(const cxxopts::ParseResult& args) {
+// The channel, as a destination (upstreams send to it); its address is what
+// every subscriber's socket joins.
+stage::Endpoint multicast_channel(const cxxopts::ParseResult& args) {
   std::string text = required(args, "multicast-addr");
-  net::Address group = net::parse_address(text, net::PortRule::kNonZero);
-  if (!group.is_multicast())
+  stage::Endpoint group = stage::parse_endpoint(text, stage::Role::kSend, "multicast-addr");
+  if (group.stream() || !group.address.is_multicast())
     throw net::UsageError("--multicast-addr " + text + " is not a multicast address (224.0.0.0/4 or ff00::/8)");
   return group;
 }
@@ -87,53 +92,49 @@ int reverse_proxy_main(int argc, char** argv, Run run) {
   if (!parse(options, argc, argv, args)) return 0;
 
   // Check the whole command line before opening anything.
-  ClientSettings settings{multicast_channel(args), socket_options(args), {}, 0};
+  stage::Endpoint channel = multicast_channel(args);
+  ClientSettings settings{channel.address, socket_options(args), {}, 0};
   auto tcp_listens = parse_addresses(required_list(args, "tcp-listen-addr"), net::PortRule::kZeroAllowed,
                                      "tcp-listen-addr");
-  std::vector<std::string> udp_texts;
-  if (args.count("udp-listen-addr")) udp_texts = args["udp-listen-addr"].as<std::vector<std::string>>();
-  auto udp_listens = parse_addresses(udp_texts, net::PortRule::kZeroAllowed, "udp-listen-addr");
+  std::vector<std::string> upstream_texts;
+  if (args.count("udp-listen-addr")) upstream_texts = args["udp-listen-addr"].as<std::vector<std::string>>();
+  auto upstreams = stage::parse_endpoints(upstream_texts, stage::Role::kListen, "udp-listen-addr");
   double timeout = number(args, "client-timeout", 30, 0.001, 86400);
   settings.timeout = std::chrono::milliseconds(static_cast<long>(timeout * 1000));
   settings.buffer = static_cast<std::size_t>(bytes_option(args, "client-buffer", 1 << 20, 65536, 1 << 30));
-  auto max_clients = static_cast<std::size_t>(number(args, "max-clients", 256, 1, 100000));
-  net::AccessList allow = access_list(args);
+  stage::InputSettings inputs = input_settings(args, kUpstreamChunk);
+  stage::OutputSettings outputs;
+  outputs.sockets = settings.sockets;
+  outputs.gso = gso_enabled(args);
   bool tee = args.count("tee") > 0;
-  bool gso = gso_enabled(args);
 
   if (run == Run::kCheckOnly) return 0;
 
-  // Upstream: each --udp_listen_addr feeds the group. With --tee and no
-  // upstream of our own, a member of the group copies the channel to stdout.
-  std::vector<std::unique_ptr<stage::Pipe>> pipes;
-  for (const net::Address& listen : udp_listens) {
-    auto to_group = std::make_unique<stage::UdpSink>(std::vector{settings.group}, settings.sockets, gso);
-    pipes.push_back(udp_pipe(listen, settings.sockets, allow, std::move(to_group), tee));
+  // Upstream: each --udp_listen_addr (or a tcp://, unix:// one) feeds the
+  // group. With --tee and no upstream of our own, a member of the group
+  // copies the channel to stdout.
+  stage::Control control;
+  std::vector<std::unique_ptr<stage::Worker>> workers;
+  auto to_group = [&outputs, &channel] { return stage::open_outputs({channel}, outputs); };
+  for (const stage::Endpoint& upstream : upstreams) workers.push_back(open_listener(upstream, inputs, to_group, tee));
+  if (tee && upstreams.empty()) {
+    auto nothing = [] { return std::vector<std::unique_ptr<stage::Sink>>{}; };
+    stage::InputSettings member = inputs;
+    member.allow = {};
+    workers.push_back(open_listener(channel, member, nothing, true));
   }
-  if (tee && udp_listens.empty())
-    pipes.push_back(udp_pipe(settings.group, settings.sockets, {}, std::make_unique<stage::StdoutSink>(), false));
 
   // Downstream: one acceptor per --tcp_listen_addr, one thread per client.
-  std::vector<std::unique_ptr<stage::TcpAcceptor>> acceptors;
   for (const net::Address& listen : tcp_listens) {
     net::TcpListener listener = net::open_tcp_listener(listen, settings.sockets);
     spdlog::info("listening on tcp {} for subscribers of udp {}", listener.bound.to_string(), settings.group.to_string());
-    acceptors.push_back(std::make_unique<stage::TcpAcceptor>(
-        std::move(listener), allow, max_clients,
+    workers.push_back(std::make_unique<stage::TcpAcceptor>(
+        std::move(listener), inputs.allow, inputs.max_clients,
         [&settings](net::Accepted client) { return subscriber_pipe(settings, std::move(client)); }));
   }
 
   // Run until a signal stops every thread.
-  stage::Control control;
-  Supervisor supervisor(control, OnHangup::kNothingToReopen);
-  for (auto& pipe : pipes) supervisor.spawn("upstream", [&control, &pipe] { pipe->run(control); });
-  for (auto& acceptor : acceptors) supervisor.spawn("acceptor", [&control, &acceptor] { acceptor->run(control); });
-  return supervisor.run([&] {
-    std::vector<std::string> lines = all_stats(pipes);
-    for (auto& acceptor : acceptors)
-      for (std::string& line : acceptor->stats()) lines.push_back(std::move(line));
-    return lines;
-  });
+  return run_workers(control, workers, OnHangup::kNothingToReopen);
 }
 
 }  // namespace netdisp::modes

@@ -41,6 +41,7 @@ class LineSink final : public Sink {
   void flush() override { inner_->flush(); }
   pollfd watch() const override { return inner_->watch(); }
   bool on_ready(short revents) override { return inner_->on_ready(revents); }
+  std::vector<std::string> undelivered() const override { return inner_->undelivered(); }
   // The inner sink's line, then "; --lines: N newlines added to unterminated datagrams".
   std::string stats() const override;
 

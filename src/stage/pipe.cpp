@@ -135,6 +135,13 @@ void Pipe::pace(const Control& control, std::size_t bytes) {
   }
 }
 
+std::vector<std::string> Pipe::undelivered() const {
+  std::vector<std::string> lines;
+  for (const auto& sink : sinks_)
+    for (std::string& line : sink->undelivered()) lines.push_back(std::move(line));
+  return lines;
+}
+
 std::vector<std::string> Pipe::stats() const {
   std::vector<std::string> lines{source_->stats()};
   for (const auto& sink : sinks_) lines.push_back(sink->stats());

@@ -11,13 +11,14 @@
 #include "stage/io.h"
 #include "stage/sink.h"
 #include "stage/source.h"
+#include "stage/worker.h"
 
 namespace netdisp::stage {
 
 // How long a stopping pipe keeps writing what its socket had queued (--drain-timeout).
 inline constexpr double kDefaultDrainSeconds = 1.0;
 
-class Pipe {
+class Pipe final : public Worker {
  public:
   Pipe(std::unique_ptr<Source> source, std::vector<std::unique_ptr<Sink>> sinks);
 
@@ -32,10 +33,13 @@ class Pipe {
   // Runs until the source ends, every sink is gone, or a stop is requested;
   // on a stop, drains the source (see Source::drains); then flushes the
   // sinks. Throws only what a source or sink cannot survive.
-  void run(const Control& control);
+  void run(const Control& control) override;
 
   // The source's and the sinks' counters; safe to call from any thread.
-  std::vector<std::string> stats() const;
+  std::vector<std::string> stats() const override;
+
+  // Every sink's undelivered() lines (call after run() returned).
+  std::vector<std::string> undelivered() const;
 
   // Bytes handed to the sinks so far (under --rate, a stop may leave the
   // rest of a read unsent); safe to call from any thread.

@@ -6,6 +6,7 @@
 #include <poll.h>
 
 #include <string>
+#include <vector>
 
 #include "stage/batch.h"
 
@@ -23,6 +24,10 @@ class Sink {
   // once a second; false ends the sink.
   virtual bool on_ready(short /*revents*/) { return true; }
   virtual std::string stats() const = 0;
+  // After the pipe ended: what this sink knows it did not deliver, one line
+  // per destination ("udp 127.0.0.1:9: 3 port unreachable reports ..."), so
+  // the client can exit 1 naming it. Empty: no loss known.
+  virtual std::vector<std::string> undelivered() const { return {}; }
 };
 
 }  // namespace netdisp::stage

@@ -17,7 +17,7 @@ TcpAcceptor::TcpAcceptor(net::TcpListener listener, net::AccessList allow, std::
       max_clients_(max_clients),
       factory_(std::move(factory)),
       ended_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-  if (!ended_.valid()) net::throw_errno("eventfd for tcp " + bound_.to_string());
+  if (!ended_.valid()) net::throw_errno("eventfd for " + name());
 }
 
 void TcpAcceptor::run(const Control& control) {
@@ -39,7 +39,7 @@ void TcpAcceptor::accept_one(const Control& control) {
   net::Accepted client = net::accept_client(fd_.get(), &error);
   if (error) {
     // EMFILE and the like: the connection stays queued; say so, but not 1000 times a second.
-    if (log_.allow()) spdlog::error("tcp {}: accept: {}", bound_.to_string(), net::errno_text(error));
+    if (log_.allow()) spdlog::error("{}: accept: {}", name(), net::errno_text(error));
     ::poll(nullptr, 0, 100);
     return;
   }
@@ -47,7 +47,7 @@ void TcpAcceptor::accept_one(const Control& control) {
   std::string peer = client.peer.to_string();
   if (!allow_.allows(client.peer)) {
     add(refused_, 1);
-    spdlog::warn("tcp {}: refused client {} (not in --allow)", bound_.to_string(), peer);
+    spdlog::warn("{}: refused client {} (not in --allow)", name(), peer);
     return;
   }
   std::size_t connected = 0;
@@ -58,7 +58,7 @@ void TcpAcceptor::accept_one(const Control& control) {
   }
   if (connected >= max_clients_) {
     add(over_limit_, 1);
-    spdlog::warn("tcp {}: closed client {} at once: --max-clients {} reached", bound_.to_string(), peer, max_clients_);
+    spdlog::warn("{}: closed client {} at once: --max-clients {} reached", name(), peer, max_clients_);
     return;
   }
   try {
@@ -104,8 +104,8 @@ void TcpAcceptor::reap(bool all) {
 std::vector<std::string> TcpAcceptor::stats() const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> lines{fmt::format(
-      "tcp {}: {} clients now; {} accepted, {} refused by --allow, {} over --max-clients, {} failed to start",
-      bound_.to_string(), clients_.size(), get(accepted_), get(refused_), get(over_limit_), get(failed_))};
+      "{}: {} clients now; {} accepted, {} refused by --allow, {} over --max-clients, {} failed to start", name(),
+      clients_.size(), get(accepted_), get(refused_), get(over_limit_), get(failed_))};
   for (const Client& client : clients_)
     for (std::string& line : client.pipe->stats()) lines.push_back(std::move(line));
   return lines;

@@ -15,10 +15,11 @@
 #include "stage/control.h"
 #include "stage/io.h"
 #include "stage/pipe.h"
+#include "stage/worker.h"
 
 namespace netdisp::stage {
 
-class TcpAcceptor {
+class TcpAcceptor final : public Worker {
  public:
   // Builds the pipe for one accepted client; may throw (the client is then closed).
   using PipeFactory = std::function<std::unique_ptr<Pipe>(net::Accepted client)>;
@@ -26,10 +27,10 @@ class TcpAcceptor {
   TcpAcceptor(net::TcpListener listener, net::AccessList allow, std::size_t max_clients, PipeFactory factory);
 
   // The accept loop; returns after a stop request, once every client thread has ended.
-  void run(const Control& control);
+  void run(const Control& control) override;
 
   // Counters and one line per connected client; safe from any thread.
-  std::vector<std::string> stats() const;
+  std::vector<std::string> stats() const override;
 
  private:
   struct Client {
@@ -39,6 +40,8 @@ class TcpAcceptor {
   };
 
   void accept_one(const Control& control);
+  // "tcp 0.0.0.0:9921", or "unix /run/x.sock".
+  std::string name() const { return (bound_.is_unix() ? "unix " : "tcp ") + bound_.to_string(); }
   void start(std::unique_ptr<Pipe> pipe, const Control& control);
   void reap(bool all);
 

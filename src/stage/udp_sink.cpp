@@ -261,14 +261,17 @@ void UdpSink::flush() {
   }
 }
 
-std::vector<UdpSink::Loss> UdpSink::losses() const {
-  std::vector<Loss> result;
+std::vector<std::string> UdpSink::undelivered() const {
+  std::vector<std::string> lines;
   for (const auto& destination : destinations_) {
-    Loss loss{"udp " + destination->address.to_string(), get(destination->refused), get(destination->errors),
-              get(destination->other_reports)};
-    if (loss.refused || loss.not_sent || loss.other_reports) result.push_back(std::move(loss));
+    std::uint64_t refused = get(destination->refused), not_sent = get(destination->errors);
+    std::uint64_t other = get(destination->other_reports);
+    if (!refused && !not_sent && !other) continue;
+    lines.push_back(fmt::format("udp {}: {} port unreachable reports (nobody listening), {} datagrams not sent{}",
+                                destination->address.to_string(), refused, not_sent,
+                                other ? fmt::format(", {} other ICMP error reports", other) : ""));
   }
-  return result;
+  return lines;
 }
 
 void UdpSink::count_error(Destination& destination, int error, std::size_t lost) {

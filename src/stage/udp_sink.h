@@ -37,14 +37,6 @@ class UdpSink final : public Sink {
   // is not an error: it is retried while the pipe runs.
   UdpSink(const std::vector<net::Address>& destinations, const net::SocketOptions& options, bool gso = false);
 
-  // What the sink knows was lost toward one destination.
-  struct Loss {
-    std::string destination;          // "udp ADDR"
-    std::uint64_t refused = 0;        // port unreachable reports: nobody listening
-    std::uint64_t not_sent = 0;       // datagrams the kernel refused to send
-    std::uint64_t other_reports = 0;  // other ICMP errors (host unreachable, prohibited)
-  };
-
   // At flush, wait up to `linger` for ICMP reports on every destination that
   // was sent to and has reported none yet; a stop request on `control` ends
   // or skips the wait. Call before the pipe runs; `control` must outlive it.
@@ -56,8 +48,9 @@ class UdpSink final : public Sink {
   bool write(const Batch& batch) override;
   void flush() override;  // the linger wait, see set_linger
   std::string stats() const override;
-  // Destinations with a loss to report (none: empty); safe from any thread.
-  std::vector<Loss> losses() const;
+  // One line per destination that refused (port unreachable reports: nobody
+  // listening), could not be sent to, or reported another ICMP error.
+  std::vector<std::string> undelivered() const override;
 
  private:
   struct Destination {

@@ -58,8 +58,14 @@ bool UdpSource::allowed(const msghdr& header, std::size_t datagrams) {
   if (allow_.allows(peer)) return true;
   add(refused_, datagrams);
   if (refused_log_.allow())
-    spdlog::warn("udp {}: refused datagram from {} (not in --allow)", bound_.to_string(), peer.to_string());
+    spdlog::warn("{}: refused datagram from {} (not in --allow)", name(), peer.to_string());
   return false;
+}
+
+void UdpSource::note_truncated() {
+  add(truncated_, 1);
+  if (refused_log_.allow())
+    spdlog::warn("{}: a datagram longer than {} bytes was cut to that size (counted)", name(), kSlotSize);
 }
 
 // One recvmmsg() into the arena: out_ gets every datagram of the allowed messages.
@@ -70,7 +76,7 @@ UdpSource::Received UdpSource::receive() {
     // EAGAIN: nothing waiting. Other errors on a listening UDP socket are
     // transient (e.g. a pending ICMP error); the socket stays usable.
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && refused_log_.allow())
-      spdlog::warn("udp {}: receive: {}", bound_.to_string(), std::strerror(errno));
+      spdlog::warn("{}: receive: {}", name(), std::strerror(errno));
     return {};
   }
   out_.clear();
@@ -84,6 +90,8 @@ UdpSource::Received UdpSource::receive() {
     if (!allowed(header, coalesced ? (length + segment - 1) / segment : 1)) continue;
     auto* data = static_cast<std::byte*>(slots_[i].iov_base);
     got.bytes += length;
+    // Only a Unix datagram can outgrow a slot (a UDP payload always fits).
+    if (header.msg_flags & MSG_TRUNC) note_truncated();
     if (keep_peers_) {
       auto peer = net::Address::from_sockaddr(static_cast<const sockaddr*>(header.msg_name), header.msg_namelen,
                                               bound_.family());
@@ -139,8 +147,10 @@ std::string UdpSource::kernel_drops() const {
 }
 
 std::string UdpSource::stats() const {
-  std::string line = fmt::format("udp {}: received {} datagrams, {} bytes; {}; {} refused by --allow",
-                                 bound_.to_string(), get(datagrams_), get(bytes_), kernel_drops(), get(refused_));
+  std::string line = fmt::format("{}: received {} datagrams, {} bytes; {}; {} refused by --allow", name(),
+                                 get(datagrams_), get(bytes_), kernel_drops(), get(refused_));
+  if (std::uint64_t truncated = get(truncated_))
+    line += fmt::format("; {} datagrams cut to {} bytes (longer than a receive slot)", truncated, kSlotSize);
   if (std::uint64_t discarded = get(discarded_); discarded > 0)
     line += fmt::format("; {} datagrams ({} bytes) discarded at stop after --drain-timeout", discarded,
                         get(discarded_bytes_));

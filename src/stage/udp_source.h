@@ -34,7 +34,8 @@ class UdpSource final : public Source {
   ReadStatus read(Batch& batch) override;
   int poll_fd() const override { return fd_.get(); }
   std::string stats() const override;
-  std::string name() const override { return "udp " + bound_.to_string(); }
+  // "udp 0.0.0.0:9921", or "unixgram /dev/log" for a Unix datagram socket.
+  std::string name() const override { return (bound_.is_unix() ? "unixgram " : "udp ") + bound_.to_string(); }
   bool drains() const override { return true; }
   void discard_queued() override;
   const net::Address& bound() const { return bound_; }
@@ -49,6 +50,7 @@ class UdpSource final : public Source {
   };
   Received receive();
   std::string kernel_drops() const;
+  void note_truncated();
   void prepare();
   bool allowed(const msghdr& header, std::size_t datagrams);
   std::size_t read_control(const msghdr& header);
@@ -68,6 +70,7 @@ class UdpSource final : public Source {
   std::array<std::array<char, 2 * CMSG_SPACE(sizeof(std::uint32_t))>, kUdpBatch> control_{};
   Counter datagrams_{0}, bytes_{0}, kernel_drops_{0}, refused_{0};
   Counter discarded_{0}, discarded_bytes_{0};  // still queued after the drain timeout
+  Counter truncated_{0};                       // Unix datagrams longer than a slot
   LogLimit refused_log_;
 };
 
