@@ -142,6 +142,34 @@ row 2 "linger -1" "${C[@]}" --server_addr 127.0.0.1:9 --linger -1
 row 2 "linger abc" "${C[@]}" --server_addr 127.0.0.1:9 --linger abc
 row 2 "linger 60001" "${C[@]}" --server_addr 127.0.0.1:9 --linger 60001
 row_ok "${C[@]}" --server_addr 127.0.0.1:9 --linger 0 --ignore-send-errors
+row 2 "--tee with --path -" "$ND/ndserver" --path - --tee --listen_addr 127.0.0.1:0
+row 2 "exit-on-write-error is for log files" "$ND/ndserver" --path - --exit-on-write-error --listen_addr 127.0.0.1:0
+# ---- endpoints: schemes, query parameters, unix paths ----
+row 2 "unknown scheme 'http://' \\(known: udp, tcp, unix, unixgram\\)" "${C[@]}" --server_addr http://127.0.0.1:9
+row 2 "empty scheme" "${C[@]}" --server_addr ://127.0.0.1:9
+row 2 "tcp:// is point to point" "${C[@]}" --server_addr tcp://239.1.2.3:9
+row 2 "tcp:// is point to point" "${C[@]}" --server_addr tcp://255.255.255.255:9
+row 2 "tcp:// is point to point" "${S[@]}" --listen_addr tcp://239.1.2.3:9
+row 2 "unix:// takes no host" "${S[@]}" --listen_addr unix://host/x.sock
+row 2 "unix:// takes no host" "${C[@]}" --server_addr unix://x.sock
+row 2 "unknown parameter 'foo' for udp:// destination" "${C[@]}" --server_addr 'udp://127.0.0.1:9?foo=1'
+row 2 "unknown parameter 'source' for udp:// destination" "${C[@]}" --server_addr 'udp://239.1.2.3:9?source=10.0.0.1'
+row 2 "unknown parameter 'bind' for udp:// listen" "${S[@]}" --listen_addr 'udp://127.0.0.1:0?bind=127.0.0.1'
+row 2 "source= is for multicast groups" "${S[@]}" --listen_addr 'udp://127.0.0.1:0?source=10.0.0.1'
+row 2 "source=10.0.0.1:5 takes no port" "${S[@]}" --listen_addr 'udp://239.1.2.3:0?source=10.0.0.1:5'
+row 2 "source is IPv6, the group IPv4" "${S[@]}" --listen_addr 'udp://239.1.2.3:0?source=::1'
+row 2 "'bind' has no value" "${C[@]}" --server_addr 'udp://127.0.0.1:9?bind'
+row 2 "bind=9: .*a number alone" "${C[@]}" --server_addr 'udp://127.0.0.1:9?bind=9'
+row 1 "resolve '300.1.1.1'" "${C[@]}" --server_addr 'udp://127.0.0.1:9?bind=300.1.1.1'
+row 2 "bind= is given more than once" "${C[@]}" --server_addr 'udp://127.0.0.1:9?bind=127.0.0.1&bind=127.0.0.2'
+row 2 "unknown parameter 'bind' for tcp://" "${C[@]}" --server_addr 'tcp://127.0.0.1:9?bind=127.0.0.1'
+row 1 "connect unix:///nonexistent/x.sock: No such file" "${C[@]}" --server_addr unix:///nonexistent/x.sock --reconnect off
+row 1 "bind unix /nonexistent-dir/x.sock: No such file" "${S[@]}" --listen_addr unix:///nonexistent-dir/x.sock
+row 2 "reconnect maybe: expected on or off" "${C[@]}" --server_addr tcp://127.0.0.1:9 --reconnect maybe
+row 2 "unknown option --stream-buffer" "${C[@]}" --server_addr tcp://127.0.0.1:9 --stream-buffer 1M
+row 2 "stream-buffer 1k" "$ND/ndproxy" --listen_addr 127.0.0.1:0 --downstream_addr tcp://127.0.0.1:9 --stream-buffer 1k
+row_ok "${C[@]}" --server_addr 'udp://127.0.0.1:9?bind=127.0.0.1:0'
+row_ok "${C[@]}" --server_addr 'udp://[::1]:9?bind=::1'
 # ---- messages: plain quotes, dashes, a suggestion where one is close ----
 row 2 "^ndserver: unknown option --bogus \\(see --help\\)$" "${S[@]}" --listen_addr 127.0.0.1:0 --bogus
 row 2 "unknown option --listen-adr; did you mean --listen-addr\\?" "${S[@]}" --listen-adr 127.0.0.1:0

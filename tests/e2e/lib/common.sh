@@ -266,6 +266,31 @@ nd_listen_addr() {
   echo "${addr##* }"
 }
 
+# nd_start_on_free_port NAME tcp|udp CMD...: starts CMD, a peer that cannot
+# bind port 0 and tell us the port (socat, nc), on a free random high port:
+# every argument's "{PORT}" becomes the port. Waits until the port listens and
+# sets PORT; fails the test after 8 ports that did not work.
+nd_start_on_free_port() {
+  local name=$1 proto=$2 try arg cmd
+  shift 2
+  for try in 1 2 3 4 5 6 7 8; do
+    PORT=$((20000 + RANDOM % 40000))
+    ss -Hln --"$proto" "sport = :$PORT" | grep -q . && continue
+    cmd=()
+    for arg in "$@"; do cmd+=("${arg//\{PORT\}/$PORT}"); done
+    rm -f "$WORK/$name.pid" "$WORK/$name.rc"
+    nd_start "$name" "${cmd[@]}"
+    if wait_until 5 eval 'ss -Hln --"$proto" "sport = :$PORT" | grep -q . || ! nd_running "$name"' &&
+      nd_running "$name"; then
+      return 0
+    fi
+    nd_stop "$name" KILL >/dev/null 2>&1 || true
+    echo "$name could not use port $PORT: $(cat "$WORK/$name.err")" >&2
+    mv "$WORK/$name.err" "$WORK/$name.err.$try"
+  done
+  fail "no free port for $name after 8 tries"
+}
+
 # nd_port ADDR: prints the port of 1.2.3.4:5 or [::1]:5.
 nd_port() {
   echo "${1##*:}"
