@@ -24,10 +24,13 @@ namespace netdisp::modes {
 namespace {
 
 constexpr const char* kHelp =
-    "Stream a file, device, fifo or stdin ('-') to one or more UDP servers, one datagram per\n"
-    "chunk of at most --datagram-size bytes, then exit 0 at end of input.\n"
+    "Stream a file, device, fifo or stdin ('-') to one or more servers, UDP ones in datagrams of\n"
+    "--datagram-size bytes, TCP and Unix stream ones as a byte stream; exit 0 at end of input\n"
+    "when nothing is known lost (1 otherwise; 128 + N when signal N stopped it first).\n"
     "  ndclient --path /var/log/syslog --server_addr 127.0.0.1:9921 --server_addr [::1]:9921\n"
-    "  tail -F app.log | ndclient --path - --server-addr logs.example:9921 --tee | grep ERROR";
+    "  tail -F app.log | ndclient --path - --server-addr logs.example:9921 --tee | grep ERROR\n"
+    "  ndclient --path big.img --server-addr tcp://10.0.0.5:9921     (lossless, reconnecting)\n"
+    "  ndclient --path app.log --lines=1 --server-addr 239.1.2.3:514 --multicast-if eth0";
 
 constexpr std::size_t kMaxPayloadV4 = 65507;  // 65535 - 20 (IPv4 header) - 8 (UDP header)
 constexpr std::size_t kMaxPayloadV6 = 65527;  // 65535 - 8 (UDP header); the IPv6 header is not counted

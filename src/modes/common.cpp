@@ -167,7 +167,8 @@ bool parse(cxxopts::Options& options, int argc, char** argv, cxxopts::ParseResul
     throw net::UsageError(usage_message(options, e));
   }
   if (result.count("help")) {
-    std::cout << options.help() << "\nEvery --dashed-option may also be spelled --underscored_option.\n";
+    std::cout << options.help() << "\n"
+              << stage::endpoint_help() << "\nEvery --dashed-option may also be spelled --underscored_option.\n";
     return false;
   }
   if (!result.unmatched().empty())

@@ -25,7 +25,10 @@ constexpr const char* kHelp =
     "its own socket joined to that group and receives the payloads concatenated, from the moment\n"
     "it connects. A client too slow to keep up loses datagrams (counted), never the others.\n"
     "  ndreverse-proxy --udp_listen_addr 0.0.0.0:9921 --tcp_listen_addr 0.0.0.0:9921 \\\n"
-    "                  --multicast_addr 239.255.0.1:9922 --multicast-if eth0";
+    "                  --multicast_addr 239.255.0.1:9922 --multicast-if eth0\n"
+    "An upstream fed over TCP (ffmpeg, socat, ndclient tcp://) instead of UDP:\n"
+    "  ndreverse-proxy --udp_listen_addr tcp://0.0.0.0:9920 --tcp_listen_addr 0.0.0.0:9921 \\\n"
+    "                  --multicast_addr 239.255.0.1:9922";
 
 constexpr int kClientRcvbuf = 4 << 20;
 // A stream upstream (tcp://, unix://) is cut into datagrams of this size for the channel.

@@ -3,7 +3,9 @@
 # message) receives a 3000-line file from `ndclient --lines=1` as exactly
 # 3000 messages, each equal to one input line (lines of 1 to 3000 bytes:
 # rsyslog's default message limit is 8096). Without --lines the client cuts
-# lines at 8192-byte datagram boundaries, and this fails.
+# lines at 8192-byte datagram boundaries, and this fails. rsyslog also
+# forwards every message over TCP (omfwd protocol="tcp") to an ndserver
+# --lines on a tcp:// listen address, whose log then equals the input.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 nd_setup
@@ -21,13 +23,17 @@ with open(sys.argv[1], "w") as f:
 PY
 
 port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+nd_start fwd "$ND/ndserver" --path "$WORK/forwarded.log" --listen_addr tcp://127.0.0.1:0 --lines
+fwd=$(nd_listen_addr fwd tcp)
 mkdir -p "$WORK/rsyslog"
 cat >"$WORK/rsyslog.conf" <<CONF
 global(workDirectory="$WORK/rsyslog" maxMessageSize="8k")
 module(load="imudp")
 input(type="imudp" address="127.0.0.1" port="$port")
 template(name="raw" type="string" string="%rawmsg%\n")
+template(name="rawtcp" type="string" string="%rawmsg%")
 action(type="omfile" file="$WORK/received.log" template="raw")
+action(type="omfwd" target="127.0.0.1" port="${fwd##*:}" protocol="tcp" template="rawtcp")
 CONF
 nd_start rsyslog rsyslogd -n -i "$WORK/rsyslogd.pidfile" -f "$WORK/rsyslog.conf"
 wait_until 10 eval 'ss -Hlun "sport = :$port" | grep -q .' || fail "rsyslogd did not listen on udp $port"
@@ -37,8 +43,12 @@ nd_start client "$ND/ndclient" --path "$WORK/app.log" --lines=1 --rate 20M --ser
 nd_expect_exit client 0 60
 wait_until 20 eval '[[ $(wc -l <"$WORK/received.log" 2>/dev/null || echo 0) -ge 3000 ]]' ||
   fail "rsyslog wrote $(wc -l <"$WORK/received.log" 2>/dev/null || echo 0) of 3000 messages"
+wait_until 20 eval '[[ $(wc -l <"$WORK/forwarded.log" 2>/dev/null || echo 0) -ge 3000 ]]' ||
+  fail "rsyslog forwarded $(wc -l <"$WORK/forwarded.log" 2>/dev/null || echo 0) of 3000 messages over TCP"
 nd_stop rsyslog || true
+nd_stop_ok fwd
 assert_eq 3000 "$(wc -l <"$WORK/received.log")" "messages rsyslog received"
 assert_same_sha "$WORK/app.log" "$WORK/received.log"
+assert_same_sha "$WORK/app.log" "$WORK/forwarded.log"
 grep -q -- "--lines: 3000 datagrams of whole lines" "$WORK/client.err" || fail "the client's summary did not count 3000 line datagrams"
 echo "PASS"

@@ -3,9 +3,11 @@
 # 1. syslog senders (`logger --udp`) send one message per datagram without a
 #    newline: each lands as its own line (before: all of them on one line).
 # 2. 8 senders x 100,000 distinct numbered lines of varying length over UDP
-#    (ndclient --lines, paced with --rate) into one ndserver --lines
-#    --prefix peer: every line in the log is intact and carries the address
-#    of the sender that sent it (one address per sender, all distinct).
+#    (ndclient --lines, paced with --rate) and the same 8 over TCP at once,
+#    into one ndserver --lines --prefix peer with a UDP and a TCP listen
+#    address: in each log every line is intact, carries the address of the
+#    sender that sent it (one address per sender, all distinct), and the
+#    lines are exactly those sent, each once (over TCP nothing may be lost).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 nd_setup
@@ -32,21 +34,28 @@ for k in range(8):
         for i in range(n):
             f.write(f"s{k} {i} " + chr(97 + (k + i) % 26) * ((k * 7919 + i * 31) % 200) + "\n")
 PY
-nd_start srv "$ND/ndserver" --path "$WORK/all.log" --listen_addr 127.0.0.1:0 --lines --prefix peer
+# The same eight files over UDP (paced) and over TCP at once, into one server
+# with a listen address of each kind (one log file each).
+nd_start srv "$ND/ndserver" --path "$WORK/all.log" --listen_addr 127.0.0.1:0 --listen_addr tcp://127.0.0.1:0 \
+  --lines --prefix peer
 addr=$(nd_listen_addr srv udp)
+tcp=$(nd_listen_addr srv tcp)
 for k in 0 1 2 3 4 5 6 7; do
   nd_start "c$k" "$ND/ndclient" --path "$WORK/sender$k.txt" --lines --rate 40M --server_addr "$addr"
+  nd_start "t$k" "$ND/ndclient" --path "$WORK/sender$k.txt" --server_addr "tcp://$tcp"
 done
-for k in 0 1 2 3 4 5 6 7; do nd_expect_exit "c$k" 0 120; done
+for k in 0 1 2 3 4 5 6 7; do nd_expect_exit "c$k" 0 120; nd_expect_exit "t$k" 0 120; done
 total=$(cat "$WORK"/sender*.txt | wc -l)
-wait_until 20 eval '[[ $(wc -l <"$WORK/all.log") -ge $total ]]' || true
+udp_log="$WORK/all.127.0.0.1_0.log" tcp_log="$WORK/all.tcp___127.0.0.1_0.log"
+wait_until 20 eval '[[ $(wc -l <"$udp_log") -ge $total && $(wc -l <"$tcp_log") -ge $total ]]' || true
 nd_stop_ok srv
-python3 - "$WORK" "$lines" <<'PY' || fail "the log of the eight senders is wrong (see above)"
-import re, sys
-work, n = sys.argv[1], int(sys.argv[2])
+for log in "$udp_log" "$tcp_log"; do
+  python3 - "$WORK" "$lines" "$log" <<'PY' || fail "the log $log of the eight senders is wrong (see above)"
+import collections, re, sys
+work, n, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 line_re = re.compile(r"(127\.0\.0\.1:\d+) s(\d) (\d+) ([a-z]*)\n")
-peer_of, seen, bad = {}, set(), 0
-with open(f"{work}/all.log") as f:
+peer_of, seen, bad = {}, collections.Counter(), 0
+with open(log) as f:
     for line in f:
         m = line_re.fullmatch(line)
         if not m:
@@ -60,9 +69,12 @@ with open(f"{work}/all.log") as f:
         if peer_of.setdefault(k, peer) != peer:
             bad += 1
             print(f"sender {k} seen as {peer_of[k]} and {peer}", file=sys.stderr)
-        seen.add((k, i))
-print(f"{len(seen)} of {8 * n} lines in the log, {bad} bad; peers {sorted(peer_of.values())}", file=sys.stderr)
-if bad or len(set(peer_of.values())) != 8: sys.exit(1)
+        seen[(k, i)] += 1
+twice = sum(1 for count in seen.values() if count > 1)
+print(f"{log}: {len(seen)} of {8 * n} lines, {twice} more than once, {bad} bad; peers {sorted(peer_of.values())}",
+      file=sys.stderr)
+if bad or twice or len(set(peer_of.values())) != 8: sys.exit(1)
 if len(seen) != 8 * n: sys.exit("lines missing")
 PY
+done
 echo "PASS"
