@@ -17,9 +17,16 @@ struct WriteResult {
   int error = 0;  // errno of the call that stopped the write, 0 when all was written
 };
 
-// writev() that completes short writes and retries EINTR. On a non-blocking
-// fd, EAGAIN stops it with error EAGAIN and the count written so far.
-WriteResult write_all(int fd, std::span<const iovec> parts);
+// How write_all() hands bytes to the fd.
+enum class WriteCall {
+  kWritev,  // writev(): a file, or an fd whose own open file description is non-blocking
+  kSend,    // sendmsg(MSG_DONTWAIT | MSG_NOSIGNAL): a socket, never blocking, whatever its flags
+};
+
+// Writes every part in order, completing short writes and retrying EINTR;
+// no allocation. EAGAIN (a non-blocking fd is full) stops it with error
+// EAGAIN and the count written so far; so does any other error, with its errno.
+WriteResult write_all(int fd, std::span<const iovec> parts, WriteCall call = WriteCall::kWritev);
 
 // Allows one message per interval, so a dead peer or a full disk cannot
 // flood the log; suppressed() tells how many were held back since.

@@ -94,6 +94,19 @@ void Stdout::settle(std::size_t bytes, Counter Counts::*field) {
   }
 }
 
+// Writes what waits in the shared buffer; a failure is counted by `caller`
+// (the sink that tried). Called under out.lock.
+StreamResult flush_shared(Stdout& out, Counts& caller) {
+  StreamResult result = out.pending.flush(out.out);
+  out.settle(result.written, &Counts::written);
+  if (result.failed()) {
+    add(caller.errors, 1);
+    out.discard_failed();
+  }
+  out.update_waiting();
+  return result;
+}
+
 void Stdout::queued(Counts* owner, std::size_t bytes) {
   if (bytes == 0) return;
   if (!runs.empty() && runs.back().owner == owner) {
@@ -215,13 +228,7 @@ bool StdoutSink::on_ready(short /*revents*/) {
   StreamResult result;
   {
     std::lock_guard lock(out.lock);
-    result = out.pending.flush(out.out);
-    out.settle(result.written, &Counts::written);
-    if (result.failed()) {
-      add(counts_.errors, 1);
-      out.discard_failed();
-    }
-    out.update_waiting();
+    result = flush_shared(out, counts_);
   }
   return report(result);
 }
@@ -242,13 +249,7 @@ void StdoutSink::flush() {
         out.update_waiting();
         return;
       }
-      result = out.pending.flush(out.out);
-      out.settle(result.written, &Counts::written);
-      if (result.failed()) {
-        add(counts_.errors, 1);
-        out.discard_failed();
-      }
-      out.update_waiting();
+      result = flush_shared(out, counts_);
     }
     if (!report(result) || result.error != EAGAIN) return;
     pollfd fd{out.out.fd, POLLOUT, 0};

@@ -10,49 +10,6 @@
 namespace netdisp::stage {
 namespace {
 
-// When a write stopped mid-datagram, the next call starts from a copy of the
-// following iovecs (at most this many) whose first one is advanced: no
-// allocation per call. Otherwise the batch's own iovecs are passed.
-constexpr std::size_t kChunk = 64;
-
-struct Progress {
-  std::size_t written = 0;
-  int error = 0;
-};
-
-// Writes the datagrams in order until all are written or a call fails.
-Progress write_datagrams(const StreamFd& fd, std::span<const iovec> parts) {
-  Progress progress;
-  std::array<iovec, kChunk> chunk{};
-  std::size_t index = 0;
-  std::size_t offset = 0;  // bytes of parts[index] already written
-  while (index < parts.size()) {
-    const iovec* iov = parts.data() + index;
-    std::size_t count = std::min(kMaxBatch, parts.size() - index);
-    if (offset) {
-      count = std::min(kChunk, count);
-      std::copy_n(iov, count, chunk.begin());
-      chunk[0].iov_base = static_cast<char*>(chunk[0].iov_base) + offset;
-      chunk[0].iov_len -= offset;
-      iov = chunk.data();
-    }
-    ssize_t n = write_some(fd, iov, count);
-    if (n < 0) {
-      progress.error = errno;
-      return progress;
-    }
-    progress.written += static_cast<std::size_t>(n);
-    auto left = static_cast<std::size_t>(n);
-    while (index < parts.size() && left >= parts[index].iov_len - offset) {
-      left -= parts[index].iov_len - offset;
-      offset = 0;
-      ++index;
-    }
-    offset += left;
-  }
-  return progress;
-}
-
 std::size_t total(std::span<const iovec> parts) {
   std::size_t bytes = 0;
   for (const iovec& part : parts) bytes += part.iov_len;
@@ -61,32 +18,21 @@ std::size_t total(std::span<const iovec> parts) {
 
 }  // namespace
 
-ssize_t write_some(const StreamFd& fd, const iovec* parts, std::size_t count) {
-  while (true) {
-    ssize_t n;
-    if (fd.kind == StreamFd::Kind::kSend) {
-      msghdr message{};
-      message.msg_iov = const_cast<iovec*>(parts);
-      message.msg_iovlen = count;
-      n = ::sendmsg(fd.fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
-    } else {
-      n = ::writev(fd.fd, parts, static_cast<int>(count));
-    }
-    if (n >= 0 || errno != EINTR) return n;
-  }
+WriteResult write_to(const StreamFd& fd, std::span<const iovec> parts) {
+  return write_all(fd.fd, parts, fd.kind == StreamFd::Kind::kSend ? WriteCall::kSend : WriteCall::kWritev);
 }
 
 StreamResult StreamBuffer::flush(const StreamFd& fd) {
   StreamResult result;
   while (!empty()) {
     iovec rest{data_.data() + head_, size()};
-    ssize_t n = write_some(fd, &rest, 1);
-    if (n < 0) {
-      result.error = errno == EWOULDBLOCK ? EAGAIN : errno;
+    WriteResult written = write_to(fd, {&rest, 1});
+    head_ += written.written;
+    result.written += written.written;
+    if (written.error) {
+      result.error = written.error;
       return result;
     }
-    head_ += static_cast<std::size_t>(n);
-    result.written += static_cast<std::size_t>(n);
   }
   discard();
   return result;
@@ -97,10 +43,10 @@ StreamResult StreamBuffer::write(const StreamFd& fd, const Batch& batch, bool ke
   std::size_t written = 0;
   if (!result.error) {
     // Nothing waits: the batch goes straight to the fd, no copy.
-    Progress progress = write_datagrams(fd, batch.datagrams);
+    WriteResult progress = write_to(fd, batch.datagrams);
     written = progress.written;
     result.written += written;
-    result.error = progress.error == EWOULDBLOCK ? EAGAIN : progress.error;
+    result.error = progress.error;
   }
   if (result.error == EAGAIN || (result.error && keep_on_error)) {
     keep(batch, written, result);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "stage/batch.h"
+#include "stage/io.h"
 
 namespace netdisp::stage {
 
@@ -66,7 +67,7 @@ class StreamBuffer {
   std::size_t head_ = 0;
 };
 
-// One non-blocking write of up to `parts` (EINTR retried): bytes taken, or -1 with errno set.
-ssize_t write_some(const StreamFd& fd, const iovec* parts, std::size_t count);
+// write_all() in the fd's own way (stage/io.h): never blocks on a socket.
+WriteResult write_to(const StreamFd& fd, std::span<const iovec> parts);
 
 }  // namespace netdisp::stage
