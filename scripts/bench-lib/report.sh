@@ -379,6 +379,54 @@ EOF
   echo
 }
 
+report_tcp() {
+  local tool
+  cat <<EOF2
+## 6. TCP client -> server, loopback, $TCP_MIB MiB file (issue 10)
+
+netdisp: \`ndserver --path OUT --listen-addr tcp://127.0.0.1:P\` and \`ndclient --path IN --server-addr tcp://127.0.0.1:P\` (their defaults).
+socat: \`socat -u TCP-LISTEN:P,reuseaddr CREATE:OUT\` and \`socat -u OPEN:IN TCP:127.0.0.1:P\` (its defaults: 8192-byte reads and
+writes); "socat -b 1M" adds \`-b 1048576\` to both.
+iperf3: \`iperf3 -s -1\` and \`iperf3 -c 127.0.0.1 -n $TCP_BYTES --json\`: memory to memory, it **discards the data** (no file
+read or written, no sha256) and times only the transfer (not process start-up); its figure is the receiver's rate (\`end.sum_received\`).
+netdisp and socat: goodput = bits in the output file / time from starting the sender to the output file holding every byte
+(polled every $TCP_POLL s), so it includes start-up and connecting; the input is random bytes on \`$DIR\`, the output goes
+to the same tmpfs, and its sha256 is compared with the input's (a transfer cut off or incomplete has no goodput: "-" in
+the sha256 column). $TCP_RUNS runs per tool, tools alternating run by run, each
+transfer cut off after $TCP_TIMEOUT s; figures are median (min-max).
+
+| tool | goodput Gbit/s | seconds | complete, sha256 | sender exit status |
+|---|---|---|---|---|
+EOF2
+  for tool in "${TCP_TOOLS[@]}"; do
+    echo "| $(tcp_tool_label "$tool") | $(med_range "$(s sec=tcp tool="$tool" -- goodput)" fmt_gbit)" \
+      "| $(med_range "$(s sec=tcp tool="$tool" -- seconds)" fmt_sec)" \
+      "| $( [[ $tool == iperf3 ]] && echo "- (data discarded)" || sha_counts sec=tcp tool="$tool")" \
+      "| $(vals sec=tcp tool="$tool" -- sender_exit | sort | uniq -c | awk '{ printf "%s%s x%d", (NR > 1 ? ", " : ""), $2, $1 }') |"
+  done
+  local nd so r
+  nd=$(med sec=tcp tool=netdisp -- goodput)
+  so=$(med sec=tcp tool=socat -- goodput)
+  r=$(ratio "$nd" "$so")
+  echo
+  echo "| ratio of median goodputs | value | target |"
+  echo "|---|---|---|"
+  echo "| netdisp / socat | x$r | >= 1.5x: $(verdict ge "$r" 1.5) |"
+  echo "| netdisp / socat -b 1M | x$(ratio "$nd" "$(med sec=tcp tool=socat-1m -- goodput)") | |"
+  echo "| netdisp / iperf3 (iperf3 discards the data) | x$(ratio "$nd" "$(med sec=tcp tool=iperf3 -- goodput)") | |"
+  echo
+}
+
+tcp_tool_label() {
+  case $1 in
+    socat) echo "socat (defaults)" ;;
+    socat-1m) echo "socat -b 1M" ;;
+    *) tool_label "$1" ;;
+  esac
+}
+
+fmt_sec() { [[ $1 == - ]] && echo - || awk -v v="$1" 'BEGIN { printf "%.2f", v }'; }
+
 report_raw() {
   echo "## Raw trial records"
   echo
@@ -399,6 +447,7 @@ write_report() {
   section_on 3 && report_rp
   section_on 4 && report_ingest
   section_on 5 && report_memory
+  section_on 6 && report_tcp
   report_raw
 }
 
