@@ -182,27 +182,24 @@ nd_stop() {
   return "$status"
 }
 
-# nd_stop_interrupted NAME...: stops each client NAME with SIGTERM before the end
-# of its input; the test fails unless it exits 143 (128 + SIGTERM), as an
-# interrupted transfer does.
-nd_stop_interrupted() {
-  local name status
+# nd_stop_expect CODE NAME...: stops each NAME with SIGTERM; the test fails
+# unless it exits CODE.
+nd_stop_expect() {
+  local code=$1 name status
+  shift
   for name in "$@"; do
     status=0
     nd_stop "$name" || status=$?
-    assert_eq 143 "$status" "$name exit status on SIGTERM before the end of its input"
+    assert_eq "$code" "$status" "$name exit status on SIGTERM"
   done
 }
 
-# nd_stop_ok NAME...: stops each NAME with SIGTERM; the test fails unless it exits 0.
-nd_stop_ok() {
-  local name status
-  for name in "$@"; do
-    status=0
-    nd_stop "$name" || status=$?
-    assert_eq 0 "$status" "$name exit status on SIGTERM"
-  done
-}
+# nd_stop_ok NAME...: stops each NAME with SIGTERM; it must exit 0.
+nd_stop_ok() { nd_stop_expect 0 "$@"; }
+
+# nd_stop_interrupted NAME...: stops each client NAME with SIGTERM before the
+# end of its input; it must exit 143 (128 + SIGTERM), as an interrupted transfer does.
+nd_stop_interrupted() { nd_stop_expect 143 "$@"; }
 
 # ---- waiting --------------------------------------------------------------------
 
