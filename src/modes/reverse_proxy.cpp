@@ -7,9 +7,11 @@
 #include <spdlog/spdlog.h>
 
 #include "modes/common.h"
+#include "modes/framing.h"
 #include "modes/modes.h"
 #include "modes/supervisor.h"
 #include "net/error.h"
+#include "stage/framing.h"
 #include "stage/pipe.h"
 #include "stage/schemes.h"
 #include "stage/tcp_acceptor.h"
@@ -54,6 +56,7 @@ cxxopts::Options reverse_proxy_options(const std::string& program) {
                                       "(default 1M)", cxxopts::value<std::string>(), "BYTES");
   add_socket_options(options, {.listens = true, .sends = true});
   add_multicast_options(options, {.listens = true, .sends = true});
+  add_receive_framing_options(options, /*stream_inputs=*/false);  // for the subscribers
   return options;
 }
 
@@ -72,6 +75,7 @@ struct ClientSettings {
   net::SocketOptions sockets;
   std::chrono::milliseconds timeout;
   std::size_t buffer;
+  stage::Framing framing;  // --lines, --prefix: what each subscriber receives
 };
 
 // The pipe of one subscriber: its own socket joined to the group, into its TCP connection.
@@ -79,9 +83,11 @@ std::unique_ptr<stage::Pipe> subscriber_pipe(const ClientSettings& settings, net
   net::SocketOptions sockets = settings.sockets;
   sockets.rcvbuf = std::min(sockets.rcvbuf, kClientRcvbuf);
   sockets.reuse_port = false;  // the group's port is shared through SO_REUSEADDR, set for every group listener
-  auto source = std::make_unique<stage::UdpSource>(net::open_udp_listener(settings.group, sockets), net::AccessList());
+  auto group = std::make_unique<stage::UdpSource>(net::open_udp_listener(settings.group, sockets), net::AccessList());
+  auto source = stage::frame_datagram_input(std::move(group), settings.framing, kUpstreamChunk);
   std::vector<std::unique_ptr<stage::Sink>> sinks;
   sinks.push_back(std::make_unique<stage::TcpSink>(std::move(client.fd), client.peer, settings.timeout, settings.buffer));
+  sinks = stage::frame_sinks(std::move(sinks), settings.framing);
   auto pipe = std::make_unique<stage::Pipe>(std::move(source), std::move(sinks));
   pipe->set_drain_timeout(sockets.drain_seconds);
   return pipe;
@@ -96,7 +102,8 @@ int reverse_proxy_main(int argc, char** argv, Run run) {
 
   // Check the whole command line before opening anything.
   stage::Endpoint channel = multicast_channel(args);
-  ClientSettings settings{channel.address, socket_options(args), {}, 0};
+  ClientSettings settings{channel.address, socket_options(args), {}, 0, {}};
+  read_receive_framing(args, settings.framing);
   auto tcp_listens = parse_addresses(required_list(args, "tcp-listen-addr"), net::PortRule::kZeroAllowed,
                                      "tcp-listen-addr");
   std::vector<std::string> upstream_texts;
