@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ndclient to tcp:// destinations: a receiver nobody here wrote (socat
 # TCP-LISTEN) gets the file byte for byte, over IPv4 and IPv6; TCP and UDP
-# destinations mix in one run; unix:// reaches socat UNIX-LISTEN; a destination
+# destinations mix in one run; nc -l receives too; unix:// reaches socat
+# UNIX-LISTEN; a destination
 # nobody listens on is retried until --reconnect-timeout, then the client
 # exits 1 naming it; --reconnect off gives up at once.
 set -euo pipefail
@@ -21,6 +22,13 @@ for family in 4 6; do
   nd_expect_exit "rx$family" 0
   assert_same_sha "$WORK/in.bin" "$WORK/out$family.bin"
 done
+
+# nc -l as the receiver.
+nd_start_on_free_port rxnc tcp nc -l 127.0.0.1 "{PORT}"
+nd_start ncli "$ND/ndclient" --path "$WORK/in.bin" --server_addr "tcp://127.0.0.1:$PORT"
+nd_expect_exit ncli 0 30
+nd_expect_exit rxnc 0
+assert_same_sha "$WORK/in.bin" "$WORK/rxnc.out"
 
 # TCP and UDP in one run.
 nd_start srv "$ND/ndserver" --path "$WORK/udp.log" --listen_addr 127.0.0.1:0

@@ -5,7 +5,7 @@
 # - a tcp:// downstream (socat TCP-LISTEN) receives the datagrams' payloads
 #   concatenated, byte for byte;
 # - unixgram:// as a listen address makes a syslog relay: `logger -u PATH`
-#   messages reach a UDP server.
+#   messages and a socat UNIX-SENDTO datagram reach a UDP server.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 nd_setup
@@ -44,4 +44,6 @@ logger -u "$WORK/log.sock" "relay test message one"
 logger -u "$WORK/log.sock" "relay test message two"
 wait_until 5 eval 'grep -q "relay test message two" "$WORK/out.log"' || fail "logger's messages did not reach the server"
 grep -q "relay test message one" "$WORK/out.log" || fail "the first message is missing"
+echo "a datagram from socat" | socat -u - "UNIX-SENDTO:$WORK/log.sock"
+wait_until 5 eval 'grep -q "a datagram from socat" "$WORK/out.log"' || fail "socat's UNIX-SENDTO datagram did not arrive"
 nd_stop_ok relay srv
