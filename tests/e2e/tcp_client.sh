@@ -2,9 +2,8 @@
 # ndclient to tcp:// destinations: a receiver nobody here wrote (socat
 # TCP-LISTEN) gets the file byte for byte, over IPv4 and IPv6; TCP and UDP
 # destinations mix in one run; nc -l receives too; unix:// reaches socat
-# UNIX-LISTEN; a destination
-# nobody listens on is retried until --reconnect-timeout, then the client
-# exits 1 naming it; --reconnect off gives up at once.
+# UNIX-LISTEN; a destination nobody listens on at start makes the client exit
+# 1 naming it (breaks later are retried: tcp_client_reconnect).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 nd_setup
@@ -51,7 +50,7 @@ nd_expect_exit ucli 0 30
 nd_expect_exit urx 0
 assert_same_sha "$WORK/in.bin" "$WORK/unix.bin"
 
-# Nobody listening: retried, then given up with exit 1 and the reason.
+# Nobody listening at start: exit 1 with the reason.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 nd_start dead "$ND/ndclient" --path "$WORK/in.bin" --server_addr "tcp://127.0.0.1:$port" --reconnect-timeout 1
 nd_expect_exit dead 1 10
