@@ -171,7 +171,8 @@ void check_params(const Endpoint& endpoint, Role role, const std::string& option
     throw net::UsageError("--" + option + " " + endpoint.text + ": " + why);
   };
   std::string where = std::string(endpoint.scheme->name) + (role == Role::kListen ? ":// listen" : ":// destination");
-  for (const auto& [name, value] : endpoint.params) {
+  for (const auto& param_pair : endpoint.params) {
+    const std::string& name = param_pair.first;  // not a structured binding: clang 14 cannot capture one
     auto known = std::find_if(endpoint.scheme->params.begin(), endpoint.scheme->params.end(),
                               [&](const Param& param) { return param.name == name && param.role == role; });
     if (known == endpoint.scheme->params.end()) {

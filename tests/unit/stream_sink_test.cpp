@@ -41,6 +41,7 @@ std::string pattern(std::uint64_t offset, std::size_t length) {
 }
 
 // `bytes` cut into datagrams of `size` (the last may be shorter).
+// Views of `bytes` in datagrams of `size`; `bytes` must outlive them.
 struct Datagrams {
   Datagrams(const std::string& bytes, std::size_t size) {
     for (std::size_t at = 0; at < bytes.size(); at += size)
@@ -257,7 +258,8 @@ TEST_CASE("stream sink reconnects after the peer closes and resumes with what th
     net::UniqueFd a = first->accept();
     return a.valid() ? receive(a.get(), first_part) : std::string();
   });
-  Datagrams part1(data.substr(0, first_part), 1000);
+  std::string first_bytes = data.substr(0, first_part);  // the views below point into it
+  Datagrams part1(first_bytes, 1000);
   REQUIRE(sink.write(part1.batch()));
   std::string got_a = peer_a.get();
   REQUIRE(got_a.size() == first_part);
