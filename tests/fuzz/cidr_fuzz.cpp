@@ -6,7 +6,8 @@
 //   - Cidr::contains agrees with a bit-by-bit reference, for the given peers
 //     and for peers made from the range's own bytes with one bit flipped:
 //     flipping a bit inside the prefix leaves the range, outside stays in;
-//   - an address of the other family is never contained;
+//   - an address of the other family is never contained, but for an
+//     IPv4-mapped IPv6 peer (::ffff:a.b.c.d), which IPv4 ranges hold as a.b.c.d;
 //   - AccessList::allows is "empty, or some range contains the peer".
 #include <arpa/inet.h>
 
@@ -41,9 +42,17 @@ const std::uint8_t* raw_bytes(const net::Address& a) {
 bool bit(const std::uint8_t* bytes, unsigned i) { return (bytes[i / 8] >> (7 - i % 8)) & 1; }
 
 bool reference_contains(const net::Cidr& range, const net::Address& peer) {
-  if (peer.family() != range.family) return false;
+  const std::uint8_t* bytes = raw_bytes(peer);
+  // A socket listening on both families sees IPv4 peers as ::ffff:a.b.c.d:
+  // IPv4 ranges hold them as the IPv4 address they are.
+  bool mapped = peer.family() == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&peer.v6().sin6_addr);
+  if (range.family == AF_INET && mapped) {
+    bytes += 12;
+  } else if (peer.family() != range.family) {
+    return false;
+  }
   for (unsigned i = 0; i < range.prefix; ++i)
-    if (bit(raw_bytes(peer), i) != bit(range.bytes.data(), i)) return false;
+    if (bit(bytes, i) != bit(range.bytes.data(), i)) return false;
   return true;
 }
 

@@ -3,7 +3,8 @@
 # corpus, so new inputs never land in the source tree.
 #   run_fuzz.sh TARGET CORPUS_DIR SECONDS [libFuzzer flags...]
 # Crashes are written to $FUZZ_ARTIFACTS (default: the current directory) as
-# <target>-crash-<sha1>; the exit status is libFuzzer's (0 = nothing found).
+# <target>-crash-<sha1>; the exit status is libFuzzer's (0 = nothing found,
+# 1 = a finding: libFuzzer's own default, 77, is meson's "skipped").
 set -euo pipefail
 # Hostnames in fuzz inputs reach getaddrinfo. Here that is a DNS query to the
 # machine's resolver: ~180 ms each on average, up to 5 s, and random names
@@ -23,5 +24,5 @@ trap 'rm -rf "$work"' EXIT
 cp -r "$corpus"/. "$work"/
 # UBSan only reports by default; make its findings crashes that libFuzzer saves.
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-"$target" -max_total_time="$seconds" -timeout=5 -print_final_stats=1 \
+"$target" -max_total_time="$seconds" -timeout=5 -print_final_stats=1 -error_exitcode=1 -timeout_exitcode=1 \
   -artifact_prefix="$artifacts/$name-" "$@" "$work"
