@@ -252,8 +252,10 @@ std::string interface_name(unsigned index) {
 
 namespace {
 
-// The interface that owns a local address, found with getifaddrs.
-Interface interface_of_address(std::string_view text, int family, const void* wanted) {
+// The name of the interface that has this local address (`wanted`: an
+// in_addr or in6_addr of `family`), "" when none has; throws Error when the
+// interfaces cannot be listed.
+std::string interface_with_address(int family, const void* wanted, std::string_view text) {
   ifaddrs* list = nullptr;
   if (::getifaddrs(&list) != 0) throw_errno("list interfaces for '" + std::string(text) + "'");
   std::unique_ptr<ifaddrs, decltype(&::freeifaddrs)> owner(list, ::freeifaddrs);
@@ -262,8 +264,15 @@ Interface interface_of_address(std::string_view text, int family, const void* wa
     bool same = family == AF_INET
                     ? std::memcmp(&reinterpret_cast<sockaddr_in*>(it->ifa_addr)->sin_addr, wanted, 4) == 0
                     : std::memcmp(&reinterpret_cast<sockaddr_in6*>(it->ifa_addr)->sin6_addr, wanted, 16) == 0;
-    if (same) return Interface{::if_nametoindex(it->ifa_name), family, {}, std::string(text)};
+    if (same) return it->ifa_name;
   }
+  return "";
+}
+
+// The interface that owns a local address.
+Interface interface_of_address(std::string_view text, int family, const void* wanted) {
+  std::string name = interface_with_address(family, wanted, text);
+  if (!name.empty()) return Interface{::if_nametoindex(name.c_str()), family, {}, std::string(text)};
   throw UsageError("interface '" + std::string(text) + "': no local interface has that address");
 }
 
@@ -311,17 +320,11 @@ bool is_local_address(const Address& address) {
     return false;
   }
   if (address.is_unspecified()) return true;  // sending to 0.0.0.0 or :: reaches this host
-  ifaddrs* list = nullptr;
-  if (::getifaddrs(&list) != 0) return false;
-  std::unique_ptr<ifaddrs, decltype(&::freeifaddrs)> owner(list, ::freeifaddrs);
-  for (ifaddrs* it = list; it; it = it->ifa_next) {
-    if (!it->ifa_addr || it->ifa_addr->sa_family != family) continue;
-    bool same = family == AF_INET
-                    ? std::memcmp(&reinterpret_cast<sockaddr_in*>(it->ifa_addr)->sin_addr, wanted, 4) == 0
-                    : std::memcmp(&reinterpret_cast<sockaddr_in6*>(it->ifa_addr)->sin6_addr, wanted, 16) == 0;
-    if (same) return true;
+  try {
+    return !interface_with_address(family, wanted, address.to_string()).empty();
+  } catch (const Error&) {
+    return false;  // cannot tell: only a warning depends on it
   }
-  return false;
 }
 
 }  // namespace netdisp::net
