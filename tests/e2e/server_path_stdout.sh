@@ -58,7 +58,7 @@ sender_a=$!
 wait "$sender_a" || fail "ndclient a exited $?: $(cat "$WORK/cli-a.err")"
 # last_sum REGEX: the sum of the first number REGEX captures, over the last two matching lines.
 last_sum() {
-  sed -En "s/.*$1.*/\\1/p" "$WORK/both.err" | tail -n 2 | paste -sd+ | bc
+  sed -En "s/.*$1.*/\\1/p" "$WORK/both.err" | tail -n 2 | awk '{ sum += $1 } END { print sum + 0 }'
 }
 received_all() {
   kill -USR1 "$(nd_pid both)"
@@ -81,10 +81,11 @@ summary=$(sed -n '/summary:/,$p' "$WORK/both.err")
 line='-> stdout: wrote ([0-9]+) bytes; dropped [0-9]+ datagrams \(([0-9]+) bytes\)[^;]*, ([0-9]+) bytes still waiting at stop; [0-9]+ write errors \(([0-9]+)'
 # Each pipe's stdout line accounts for what that pipe received, exactly,
 # although the pipes wrote out each other's queued bytes.
-accounted=$(grep -Eo -- "$line" <<<"$summary" | sed -E "s/$line/\\1+\\2+\\3+\\4/" | bc | paste -sd' ')
+accounted=$(grep -Eo -- "$line" <<<"$summary" | sed -E "s/$line/\\1 \\2 \\3 \\4/" | awk '{ print $1 + $2 + $3 + $4 }' |
+  paste -sd' ')
 received=$(grep -Eo 'received [0-9]+ datagrams, [0-9]+ bytes' <<<"$summary" | awk '{print $4}' | paste -sd' ')
 assert_eq "$received" "$accounted" "per pipe: bytes received vs written + dropped + waiting + lost on its stdout line"
-written=$(grep -Eo -- "$line" <<<"$summary" | sed -E "s/$line/\\1/" | paste -sd+ | bc)
+written=$(grep -Eo -- "$line" <<<"$summary" | sed -E "s/$line/\\1/" | awk '{ sum += $1 } END { print sum + 0 }')
 assert_eq "$written" "$(nd_size "$WORK/reader.out")" "bytes the reader got vs the two 'wrote'"
 (($(nd_size "$WORK/reader.out") > (1 << 20))) || fail "the reader got only $(nd_size "$WORK/reader.out") bytes"
 sort "$WORK/a.lines" "$WORK/b.lines" >"$WORK/all.sorted"

@@ -32,6 +32,11 @@ wait_log fifo_term "fifo; waiting for a writer" || fail "the client does not say
 expect_prompt_stop fifo_term TERM 143
 
 # 2. A name lookup that hangs: the only name server is a socket that reads and never answers.
+# Bind-mounting /etc files needs a private mount namespace (none in a chroot).
+if [[ ${ND_NETNS_PRIVATE_MOUNTS:-0} != 1 ]]; then
+  echo "note: no private mount namespace here (a chroot?): the hanging name lookup part is skipped" >&2
+  exit 0
+fi
 printf 'nameserver 127.0.0.1\noptions timeout:30 attempts:1\n' >"$WORK/resolv.conf"
 printf 'hosts: dns\n' >"$WORK/nsswitch.conf"
 mount --bind "$WORK/resolv.conf" /etc/resolv.conf || skip "cannot bind-mount /etc/resolv.conf here"

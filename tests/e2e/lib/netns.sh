@@ -10,7 +10,8 @@
 # with the reason when that cannot be done). Inside, it brings lo up and builds
 #   nd0 10.77.0.1/24 fd77::1/64  <--veth-->  nd1 10.77.0.2/24 fd77::2/64
 # with 224.0.0.0/4 routed via nd0, then sets ND_IN_NETNS=1 and returns.
-# With ND_NETNS_MOUNT=1 set before the call, the mount namespace is private too.
+# With ND_NETNS_MOUNT=1 set before the call, the mount namespace is private too
+# where it can be (then ND_NETNS_PRIVATE_MOUNTS=1).
 #
 # "Inside" is decided by comparing /proc/self/ns/net with the namespace the
 # script was started in (ND_NETNS_OUTER), never by trusting ND_IN_NETNS alone:
@@ -84,7 +85,12 @@ nd_netns_reexec() {
     why+=$'; '$(unshare -r -n -- true 2>&1) ||
       _nd_netns_skip "cannot create a network namespace (unshare -n, unshare -r -n): $why"
   fi
-  # ND_NETNS_MOUNT=1: a private mount namespace too (to bind-mount /etc files).
-  [[ ${ND_NETNS_MOUNT:-0} != 1 ]] || flags=(-m "${flags[@]}")
+  # ND_NETNS_MOUNT=1: a private mount namespace too (to bind-mount /etc files),
+  # when one can be made (not in a chroot, whose / is no mount point): the
+  # script then finds ND_NETNS_PRIVATE_MOUNTS=1 and must not mount without it.
+  if [[ ${ND_NETNS_MOUNT:-0} == 1 ]] && unshare -m "${flags[@]}" -- true 2>/dev/null; then
+    flags=(-m "${flags[@]}")
+    export ND_NETNS_PRIVATE_MOUNTS=1
+  fi
   ND_NETNS_OUTER=$here exec unshare "${flags[@]}" -- "${BASH:-bash}" "$script" "$@"
 }
