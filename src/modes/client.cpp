@@ -24,13 +24,21 @@ namespace netdisp::modes {
 namespace {
 
 constexpr const char* kHelp =
-    "Stream a file, device, fifo or stdin ('-') to one or more servers, UDP ones in datagrams of\n"
-    "--datagram-size bytes, TCP and Unix stream ones as a byte stream; exit 0 at end of input\n"
-    "when nothing is known lost (1 otherwise; 128 + N when signal N stopped it first).\n"
+    "Stream a file, device, fifo or stdin to UDP, TCP or Unix-socket servers, then exit.\n"
+    "\n"
+    "UDP destinations get datagrams of --datagram-size bytes, tcp:// and unix:// ones a byte\n"
+    "stream. Exit 0 at end of input when nothing is known lost, 1 otherwise, 128 + N when\n"
+    "signal N stopped it first.\n"
+    "\n"
+    "Examples:\n"
+    "  # a file to two servers, over IPv4 and IPv6\n"
     "  ndclient --path /var/log/syslog --server_addr 127.0.0.1:9921 --server_addr [::1]:9921\n"
+    "  # a pipeline (--tee): new lines of app.log go to a server and on down the pipe\n"
     "  tail -F app.log | ndclient --path - --server-addr logs.example:9921 --tee | grep ERROR\n"
-    "  ndclient --path big.img --server-addr tcp://10.0.0.5:9921     (lossless, reconnecting)\n"
-    "  ndclient --path app.log --lines=1 --server-addr 239.1.2.3:514 --multicast-if eth0";
+    "  # over TCP: lossless, reconnecting after a break\n"
+    "  ndclient --path big.img --server-addr tcp://10.0.0.5:9921\n"
+    "  # to a multicast group through eth0, one line per datagram\n"
+    "  ndclient --path app.log --lines=1 --server-addr 239.1.2.3:514 --multicast-if eth0\n";
 
 constexpr std::size_t kMaxPayloadV4 = 65507;  // 65535 - 20 (IPv4 header) - 8 (UDP header)
 constexpr std::size_t kMaxPayloadV6 = 65527;  // 65535 - 8 (UDP header); the IPv6 header is not counted
@@ -39,9 +47,10 @@ cxxopts::Options client_options(const std::string& program) {
   cxxopts::Options options = make_options(program, kHelp);
   options.add_options()
       ("path", "file, device, fifo or - for stdin (required)", cxxopts::value<std::string>(), "PATH")
-      ("server-addr,server_addr", "send to this host:port (required, repeatable)",
-       cxxopts::value<std::vector<std::string>>(), "ADDR")
-      ("t,tee", "copy the input to stdout")
+      ("server-addr,server_addr", "send to this endpoint (required, repeatable): [udp://]host:port or "
+                                  "group:port, tcp://host:port, unix:///path, unixgram:///path",
+       cxxopts::value<std::vector<std::string>>(), "ENDPOINT")
+      ("t,tee", "copy the input to stdout; a slow reader slows the transfer down, as with tee(1)")
       ("datagram-size,datagram_size", "bytes per datagram (default 8192)", cxxopts::value<std::string>(), "N")
       ("rate", "send at most this many bits per second, e.g. 800M (default: as fast as possible)",
        cxxopts::value<std::string>(), "BITS")

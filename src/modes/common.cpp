@@ -39,7 +39,8 @@ void add_socket_options(cxxopts::Options& options, SocketRoles roles) {
     adder("rcvbuf", "receive buffer to ask for, in bytes, k/M/G suffixes allowed (default " +
                         std::to_string(kDefaultRcvbuf >> 20) + "M)",
           cxxopts::value<std::string>(), "BYTES")
-        ("allow", "accept only peers in this range (repeatable); others are dropped and counted",
+        ("allow", "accept only peers in this range (repeatable; default: every peer); others are dropped and "
+                  "counted",
          cxxopts::value<std::vector<std::string>>(), "CIDR")
         ("reuse-port,reuse_port", "set SO_REUSEPORT (let other sockets share the port)")
         ("gro", "accept datagrams the kernel coalesced (UDP_GRO): on|off (default " + std::string(kDefaultGro ? "on" : "off") + ")",
@@ -55,15 +56,16 @@ void add_socket_options(cxxopts::Options& options, SocketRoles roles) {
         ("sndbuf", "send buffer to ask for, in bytes, k/M/G suffixes allowed (default: the kernel's)",
          cxxopts::value<std::string>(), "BYTES");
   }
-  adder("bind-device,bind_device", "bind sockets to this interface (SO_BINDTODEVICE)", cxxopts::value<std::string>(),
-        "IFACE");
+  adder("bind-device,bind_device", "bind sockets to this interface (SO_BINDTODEVICE; default: none, routing "
+                                   "decides)", cxxopts::value<std::string>(), "IFACE");
 }
 
 void add_multicast_options(cxxopts::Options& options, SocketRoles roles) {
   auto adder = options.add_options("multicast");
   adder("multicast-if,multicast_if", std::string("interface for ") + (roles.listens ? "joins" : "") +
                                          (roles.listens && roles.sends ? " and " : "") + (roles.sends ? "sends" : "") +
-                                         ": name, index or local address",
+                                         ": name, index or local address (default: the %scope of an IPv6 "
+                                         "address, else the one the routing table picks)",
         cxxopts::value<std::string>(), "IFACE");
   if (!roles.sends) return;
   adder("multicast-ttl,multicast_ttl", "TTL / hop limit of sent multicast (default 1)", cxxopts::value<std::string>(), "N")

@@ -22,7 +22,8 @@ void add_send_framing_options(cxxopts::Options& options, bool flush_after) {
   options.add_options()
       ("lines", "send whole lines: every datagram ends on a line end and holds at most N lines (--lines: as "
                 "many as fit; --lines=1: one line per datagram, for syslog and NMEA receivers); a longer line "
-                "is split (counted)", cxxopts::value<std::string>()->implicit_value("0"), "N");
+                "is split (counted; default: off)",
+       cxxopts::value<std::string>()->implicit_value("0"), "N");
   if (flush_after)
     options.add_options()
         ("flush-after,flush_after", "fill every datagram from the input; send a shorter one only at end of "
@@ -35,7 +36,7 @@ void add_receive_framing_options(cxxopts::Options& options, bool stream_inputs) 
                 "(the newline added is counted), as rsyslog does")
       ("prefix", "with --lines, put before every line the receive time (RFC 3339, UTC, microseconds: "
                  "2026-12-02T05:01:02.123456Z) and/or the sender's address, space-separated: time, peer or "
-                 "time,peer", cxxopts::value<std::string>(), "WHAT");
+                 "time,peer (default: nothing)", cxxopts::value<std::string>(), "WHAT");
   if (stream_inputs)
     options.add_options()
         ("max-line,max_line", "with --lines, a stream connection's line longer than this is written in pieces "

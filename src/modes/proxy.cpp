@@ -20,13 +20,22 @@ namespace netdisp::modes {
 namespace {
 
 constexpr const char* kHelp =
-    "Forward every UDP datagram received on the --listen_addr sockets (unicast, or multicast\n"
-    "groups to join) to every --downstream_addr (unicast, multicast or broadcast), unchanged.\n"
-    "A dead downstream is counted and logged, and never stops delivery to the others.\n"
+    "Forward every datagram from many listen sockets to many destinations, unchanged.\n"
+    "\n"
+    "Listen addresses are unicast, multicast groups to join, or tcp:// and unix:// streams cut\n"
+    "into datagrams; destinations are unicast, multicast or broadcast, or streams that receive\n"
+    "the payloads concatenated. A dead downstream is counted and logged, and never stops delivery\n"
+    "to the others. Runs until SIGINT/SIGTERM (exit 0).\n"
+    "\n"
+    "Examples:\n"
+    "  # one stream to an IPv6 host and a multicast group\n"
     "  ndproxy --listen_addr 0.0.0.0:9921 --downstream_addr [::1]:9922 --downstream_addr 239.1.2.3:9923\n"
-    "A syslog relay, and a TCP stream cut into datagrams for UDP receivers:\n"
-    "  ndproxy --listen_addr unixgram:///dev/log --downstream_addr udp://loghost:514\n"
-    "  ndproxy --listen_addr tcp://0.0.0.0:9921 --downstream_addr 239.1.2.3:9923 --datagram-size 1316";
+    "  # NMEA sentences to a group, watched as they pass (--tee)\n"
+    "  ndproxy --listen-addr 0.0.0.0:10110 --downstream-addr 239.1.2.3:10110 --tee | grep GGA\n"
+    "  # a TCP stream cut into MPEG-TS-sized datagrams for UDP receivers\n"
+    "  ndproxy --listen_addr tcp://0.0.0.0:9921 --downstream_addr 239.1.2.3:9923 --datagram-size 1316\n"
+    "  # a syslog relay: what local programs log to /dev/log goes to a log host\n"
+    "  ndproxy --listen_addr unixgram:///dev/log --downstream_addr udp://loghost:514\n";
 
 constexpr std::size_t kMaxDatagram = 65507;  // the IPv4 UDP payload limit
 

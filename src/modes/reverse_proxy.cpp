@@ -22,15 +22,22 @@ namespace netdisp::modes {
 namespace {
 
 constexpr const char* kHelp =
-    "Let any number of TCP clients (nc, socat, ...) subscribe to a live UDP stream. Datagrams\n"
-    "received on --udp_listen_addr are sent to the --multicast_addr group; every TCP client gets\n"
-    "its own socket joined to that group and receives the payloads concatenated, from the moment\n"
-    "it connects. A client too slow to keep up loses datagrams (counted), never the others.\n"
+    "Let any number of TCP clients subscribe to a UDP stream through a multicast channel.\n"
+    "\n"
+    "Datagrams received on --udp_listen_addr are sent to the --multicast_addr group; every TCP\n"
+    "client (nc, socat, ...) gets its own socket joined to that group and receives the payloads\n"
+    "concatenated, from the moment it connects. A client too slow to keep up loses datagrams\n"
+    "(counted), never the others. Runs until SIGINT/SIGTERM (exit 0).\n"
+    "\n"
+    "Examples:\n"
+    "  # TCP clients ('nc HOST 9921') subscribe to a UDP stream, through a group on eth0\n"
     "  ndreverse-proxy --udp_listen_addr 0.0.0.0:9921 --tcp_listen_addr 0.0.0.0:9921 \\\n"
     "                  --multicast_addr 239.255.0.1:9922 --multicast-if eth0\n"
-    "An upstream fed over TCP (ffmpeg, socat, ndclient tcp://) instead of UDP:\n"
+    "  # an upstream fed over TCP (ffmpeg, socat, ndclient tcp://) instead of UDP\n"
     "  ndreverse-proxy --udp_listen_addr tcp://0.0.0.0:9920 --tcp_listen_addr 0.0.0.0:9921 \\\n"
-    "                  --multicast_addr 239.255.0.1:9922";
+    "                  --multicast_addr 239.255.0.1:9922\n"
+    "  # a second host serving the same channel to its own clients, and playing it (--tee)\n"
+    "  ndreverse-proxy --tcp_listen_addr 0.0.0.0:9921 --multicast_addr 239.255.0.1:9922 --tee | ffplay -\n";
 
 constexpr int kClientRcvbuf = 4 << 20;
 // A stream upstream (tcp://, unix://) is cut into datagrams of this size for the channel.
@@ -44,7 +51,8 @@ cxxopts::Options reverse_proxy_options(const std::string& program) {
       ("multicast-addr,multicast_addr", "the channel: a multicast group:port (required)",
        cxxopts::value<std::string>(), "GROUP:PORT")
       ("udp-listen-addr,udp_listen_addr", "receive the upstream on this endpoint and send it to the group "
-                                          "(repeatable): [udp://]host:port, tcp://host:port, unix:///path",
+                                          "(repeatable): [udp://]host:port, tcp://host:port, unix:///path "
+                                          "(default: none, others send to the group)",
        cxxopts::value<std::vector<std::string>>(), "ENDPOINT")
       ("t,tee", "copy the stream to stdout; a reader more than 1 MiB behind loses whole datagrams (counted), "
                 "it never holds up the stream")

@@ -20,17 +20,26 @@ namespace {
 constexpr std::size_t kStreamChunk = 64 << 10;
 
 constexpr const char* kHelp =
-    "Append every datagram received on the --listen_addr sockets to log files, unchanged, until\n"
-    "SIGINT/SIGTERM. SIGHUP reopens the files (for logrotate); SIGUSR1 prints the counters.\n"
+    "Append everything received on UDP, TCP or Unix sockets to log files, until stopped.\n"
+    "\n"
+    "Payloads are written unchanged (--lines: whole lines). A tcp:// or unix:// listen address\n"
+    "takes any number of senders, one thread each. SIGINT/SIGTERM stop it (exit 0), SIGHUP\n"
+    "reopens the files (for logrotate), SIGUSR1 prints the counters.\n"
     "With several --listen_addr, each writes its own file: the address goes before --path's\n"
-    "extension, with '[' ']' removed and ':' '%' turned into '_':\n"
+    "extension, '[' and ']' removed, characters other than letters, digits, '.' and '-' made '_':\n"
     "  --path logs/app.log --listen_addr 0.0.0.0:9921 --listen_addr [::1]:9922\n"
     "  writes logs/app.0.0.0.0_9921.log and logs/app.__1_9922.log\n"
     "--path - writes everything received, on every --listen_addr, to stdout instead: a reader\n"
     "more than 1 MiB behind loses whole datagrams (counted), it never holds up the sockets.\n"
-    "A tcp:// or unix:// listen address takes any number of senders, one thread each, appending\n"
-    "to that address's file:\n"
-    "  ndserver --path logs/app.log --listen-addr tcp://0.0.0.0:9921 --listen-addr 0.0.0.0:9921";
+    "\n"
+    "Examples:\n"
+    "  # a log server for UDP and TCP senders: app.0.0.0.0_9921.log, app.tcp___0.0.0.0_9921.log\n"
+    "  ndserver --path logs/app.log --listen-addr 0.0.0.0:9921 --listen-addr tcp://0.0.0.0:9921\n"
+    "  # syslog over UDP, whole lines prefixed with time and sender; errors shown live (--tee)\n"
+    "  ndserver --path logs/syslog.log --listen-addr 0.0.0.0:514 --lines --prefix time,peer --tee \\\n"
+    "      | grep --line-buffered error\n"
+    "  # a multicast group joined on eth1\n"
+    "  ndserver --path logs/mc.log --listen-addr 239.1.2.3:5000 --multicast-if eth1\n";
 
 cxxopts::Options server_options(const std::string& program) {
   cxxopts::Options options = make_options(program, kHelp);

@@ -72,7 +72,7 @@ net::UdpListener listen_datagrams(const Endpoint& endpoint, const InputSettings&
   log_listening(where, fmt::format(" (receive buffer {} KiB)", grant.granted / 1024), settings);
   if (grant.granted < grant.asked) {
     spdlog::warn("{}: asked for a {} KiB receive buffer, the kernel granted {} KiB; bursts may be dropped. "
-                 "Raise it with: sysctl -w net.core.rmem_max={} (or run as root)",
+                 "Raise it with: sysctl -w net.core.rmem_max={} (or run it with CAP_NET_ADMIN, as root)",
                  where, grant.asked / 1024, grant.granted / 1024, grant.asked);
   }
   return listener;
