@@ -29,11 +29,12 @@ struct Mode {
 };
 
 constexpr std::array kModes = {
-    Mode{"client", "stream a file, device or stdin to UDP servers", modes::client_main, modes::kSignalExitCode},
+    Mode{"client", "stream a file, device, fifo or stdin to UDP, TCP or Unix-socket servers", modes::client_main,
+         modes::kSignalExitCode},
     Mode{"proxy", "forward datagrams from many listen sockets to many destinations", modes::proxy_main, 0},
     Mode{"reverse-proxy", "let TCP clients subscribe to a UDP stream through a multicast channel",
          modes::reverse_proxy_main, 0},
-    Mode{"server", "append everything received on UDP sockets to log files", modes::server_main, 0},
+    Mode{"server", "append everything received on UDP, TCP or Unix sockets to log files", modes::server_main, 0},
 };
 
 constexpr int kUsage = 2;

@@ -20,7 +20,7 @@ namespace netdisp::modes {
 namespace {
 
 constexpr const char* kHelp =
-    "Forward every datagram from many listen sockets to many destinations, unchanged.\n"
+    "Forward datagrams from many listen sockets to many destinations, unchanged.\n"
     "\n"
     "Listen addresses are unicast, multicast groups to join, or tcp:// and unix:// streams cut\n"
     "into datagrams; destinations are unicast, multicast or broadcast, or streams that receive\n"

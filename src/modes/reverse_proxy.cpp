@@ -22,7 +22,7 @@ namespace netdisp::modes {
 namespace {
 
 constexpr const char* kHelp =
-    "Let any number of TCP clients subscribe to a UDP stream through a multicast channel.\n"
+    "Let TCP clients subscribe to a UDP stream through a multicast channel, any number of them.\n"
     "\n"
     "Datagrams received on --udp_listen_addr are sent to the --multicast_addr group; every TCP\n"
     "client (nc, socat, ...) gets its own socket joined to that group and receives the payloads\n"

@@ -55,6 +55,7 @@ examples() {
 }
 
 kMulticast='(^|[^0-9.])2(2[4-9]|3[0-9])\.[0-9]+\.[0-9]+\.[0-9]+:|\[ff[0-9a-f]{2}:'
+"$ND/netdisp" --help >"$WORK/modes.txt" || failed "netdisp --help exited $?"
 
 for mode in client server proxy reverse-proxy; do
   out="$WORK/$mode.help"
@@ -73,6 +74,10 @@ for mode in client server proxy reverse-proxy; do
   purpose=$(sed -n 1p "$out")
   [[ "$purpose" =~ ^[A-Z].{20,98}\.$ ]] || failed "nd$mode --help: first line is not a one-line purpose: '$purpose'"
   [[ -z "$(sed -n 2p "$out")" ]] || failed "nd$mode --help: the purpose line is not followed by a blank line"
+  # ... which the mode list of `netdisp --help` begins to say too.
+  summary=$(sed -n "s/^  $mode  *//p" "$WORK/modes.txt")
+  [[ -n "$summary" && "${purpose,,}" == "${summary,,}"* ]] ||
+    failed "nd$mode: 'netdisp --help' says '$summary', its --help begins '$purpose'"
 
   # Every option that takes a value says its default or that it is required.
   while read -r option; do
