@@ -13,6 +13,7 @@
 #include "modes/common.h"
 #include "modes/framing.h"
 #include "modes/modes.h"
+#include "modes/progress.h"
 #include "modes/supervisor.h"
 #include "net/error.h"
 #include "stage/file_source.h"
@@ -61,6 +62,7 @@ cxxopts::Options client_options(const std::string& program) {
   add_multicast_options(options, {.sends = true});
   add_stream_options(options, false);
   add_send_framing_options(options, /*flush_after=*/true);
+  add_progress_options(options);
   return options;
 }
 
@@ -102,6 +104,7 @@ int client_main(int argc, char** argv, Run run) {
   cxxopts::Options options = client_options(argv[0]);
   cxxopts::ParseResult args;
   if (!parse(options, argc, argv, args)) return 0;
+  Monitoring monitor = monitoring(args, argv[0]);
 
   // Check the whole command line before opening anything.
   std::string path = required(args, "path");
@@ -118,6 +121,7 @@ int client_main(int argc, char** argv, Run run) {
   bool ignore_send_errors = args.count("ignore-send-errors") > 0;
   stage::Framing framing;
   read_send_framing(args, framing);
+  bool progress = progress_wanted(args);
 
   if (run == Run::kCheckOnly) return 0;
 
@@ -134,10 +138,17 @@ int client_main(int argc, char** argv, Run run) {
   if (rate > 0) pipe.set_rate(rate / 8);
 
   // Stream until end of input or a signal.
-  Supervisor supervisor(control, OnHangup::kStop);
+  Supervisor supervisor(control, OnHangup::kStop, monitor);
   for (const stage::Endpoint& server : servers) spdlog::info("sending {} to {}", path, server.to_string());
+  // The live progress line (modes/progress.h): drawn by the supervisor, erased when it ends.
+  std::optional<ProgressLine> line;
+  if (progress) line.emplace(supervisor, [&pipe] { return pipe.delivered_bytes(); }, input.total_size());
   supervisor.spawn("client", [&] { pipe.run(control); });
-  int code = supervisor.run([&] { return pipe.stats(); });
+  int code = supervisor.run([&] {
+    stage::StatsRows rows;
+    pipe.report(rows);
+    return rows;
+  });
   // Stopped by a signal before the end of input: not a finished transfer.
   if (code == 0 && supervisor.stop_signal() && !input.reached_end())
     return interrupted(input, pipe.delivered_bytes(), supervisor.stop_signal());

@@ -30,6 +30,7 @@ cxxopts::Options make_options(const std::string& program, const std::string& hel
       ("v,verbose", "log debug detail too: socket set-up, and per socket at most one line a second on the "
                     "batches it moves")
       ("q,quiet", "log warnings and errors only (the summary and SIGUSR1 counters are still printed)");
+  add_monitoring_options(options);
   return options;
 }
 
@@ -337,17 +338,17 @@ std::unique_ptr<stage::Worker> open_listener(const stage::Endpoint& endpoint, st
   return stage::open_input(endpoint, inputs, with_tee);
 }
 
-int run_workers(stage::Control& control, std::vector<std::unique_ptr<stage::Worker>>& workers, OnHangup on_hangup) {
-  Supervisor supervisor(control, on_hangup);
+int run_workers(stage::Control& control, std::vector<std::unique_ptr<stage::Worker>>& workers, OnHangup on_hangup,
+                const Monitoring& monitoring) {
+  Supervisor supervisor(control, on_hangup, monitoring);
   for (auto& worker : workers) supervisor.spawn("worker", [&control, &worker] { worker->run(control); });
   return supervisor.run([&] { return all_stats(workers); });
 }
 
-std::vector<std::string> all_stats(const std::vector<std::unique_ptr<stage::Worker>>& workers) {
-  std::vector<std::string> lines;
-  for (const auto& worker : workers)
-    for (std::string& line : worker->stats()) lines.push_back(std::move(line));
-  return lines;
+stage::StatsRows all_stats(const std::vector<std::unique_ptr<stage::Worker>>& workers) {
+  stage::StatsRows rows;
+  for (const auto& worker : workers) worker->report(rows);
+  return rows;
 }
 
 stage::InputSettings input_settings(const cxxopts::ParseResult& result, std::size_t datagram_size) {

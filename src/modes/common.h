@@ -10,6 +10,7 @@
 
 #include "net/address.h"
 #include "net/cidr.h"
+#include "modes/monitor.h"
 #include "modes/supervisor.h"
 #include "net/udp_socket.h"
 #include "stage/schemes.h"
@@ -40,7 +41,8 @@ inline constexpr int kDefaultRcvbuf = 256 << 20;
 inline constexpr bool kDefaultGso = true;
 inline constexpr bool kDefaultGro = true;
 
-// Options every mode has: -h/--help, -v/--verbose, -q/--quiet.
+// Options every mode has: -h/--help, -v/--verbose, -q/--quiet, and the
+// monitoring ones (modes/monitor.h).
 cxxopts::Options make_options(const std::string& program, const std::string& help);
 
 // What a mode's sockets do: each mode lists (and accepts) only the socket
@@ -109,11 +111,12 @@ std::unique_ptr<stage::Worker> open_listener(const stage::Endpoint& endpoint, st
 // listeners); stream input becomes datagrams of at most `datagram_size`.
 stage::InputSettings input_settings(const cxxopts::ParseResult& result, std::size_t datagram_size);
 
-// Every worker's counter lines, in order.
-std::vector<std::string> all_stats(const std::vector<std::unique_ptr<stage::Worker>>& workers);
+// Every worker's rows of counters, in order.
+stage::StatsRows all_stats(const std::vector<std::unique_ptr<stage::Worker>>& workers);
 
 // One thread per worker, under a Supervisor, until a signal; returns the exit code.
-int run_workers(stage::Control& control, std::vector<std::unique_ptr<stage::Worker>>& workers, OnHangup on_hangup);
+int run_workers(stage::Control& control, std::vector<std::unique_ptr<stage::Worker>>& workers, OnHangup on_hangup,
+                const Monitoring& monitoring);
 
 }  // namespace netdisp::modes
 

@@ -107,6 +107,7 @@ int proxy_main(int argc, char** argv, Run run) {
   cxxopts::Options options = proxy_options(argv[0]);
   cxxopts::ParseResult args;
   if (!parse(options, argc, argv, args)) return 0;
+  Monitoring monitor = monitoring(args, argv[0]);
 
   // Check the whole command line before opening anything.
   auto listens = stage::parse_endpoints(required_list(args, "listen-addr"), stage::Role::kListen, "listen-addr");
@@ -137,7 +138,7 @@ int proxy_main(int argc, char** argv, Run run) {
   for (const stage::Endpoint& downstream : downstreams) spdlog::info("forwarding to {}", downstream.to_string());
 
   // One thread per listen socket (and per stream connection), until a signal stops them.
-  return run_workers(control, workers, OnHangup::kNothingToReopen);
+  return run_workers(control, workers, OnHangup::kNothingToReopen, monitor);
 }
 
 }  // namespace netdisp::modes

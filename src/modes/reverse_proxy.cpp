@@ -97,6 +97,7 @@ std::unique_ptr<stage::Pipe> subscriber_pipe(const ClientSettings& settings, net
   sinks.push_back(std::make_unique<stage::TcpSink>(std::move(client.fd), client.peer, settings.timeout, settings.buffer));
   sinks = stage::frame_sinks(std::move(sinks), settings.framing);
   auto pipe = std::make_unique<stage::Pipe>(std::move(source), std::move(sinks));
+  pipe->set_peer(client.peer.to_string());  // every client's pipe reads the same group
   pipe->set_drain_timeout(sockets.drain_seconds);
   return pipe;
 }
@@ -107,6 +108,7 @@ int reverse_proxy_main(int argc, char** argv, Run run) {
   cxxopts::Options options = reverse_proxy_options(argv[0]);
   cxxopts::ParseResult args;
   if (!parse(options, argc, argv, args)) return 0;
+  Monitoring monitor = monitoring(args, argv[0]);
 
   // Check the whole command line before opening anything.
   stage::Endpoint channel = multicast_channel(args);
@@ -152,7 +154,7 @@ int reverse_proxy_main(int argc, char** argv, Run run) {
   }
 
   // Run until a signal stops every thread.
-  return run_workers(control, workers, OnHangup::kNothingToReopen);
+  return run_workers(control, workers, OnHangup::kNothingToReopen, monitor);
 }
 
 }  // namespace netdisp::modes

@@ -79,6 +79,7 @@ int server_main(int argc, char** argv, Run run) {
   cxxopts::Options options = server_options(argv[0]);
   cxxopts::ParseResult args;
   if (!parse(options, argc, argv, args)) return 0;
+  Monitoring monitor = monitoring(args, argv[0]);
 
   // Check the whole command line before opening anything.
   std::string path = required(args, "path");
@@ -120,7 +121,7 @@ int server_main(int argc, char** argv, Run run) {
   }
 
   // One thread per listen socket (and per stream connection), until a signal stops them.
-  return run_workers(control, workers, to_stdout ? OnHangup::kNothingToReopen : OnHangup::kReopen);
+  return run_workers(control, workers, to_stdout ? OnHangup::kNothingToReopen : OnHangup::kReopen, monitor);
 }
 
 }  // namespace netdisp::modes

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <memory>
 
+#include "modes/metrics.h"
+#include "modes/service.h"
 #include "net/error.h"
 
 namespace netdisp::modes {
@@ -65,13 +67,35 @@ void report(const std::string& line) {
   reporter->info("{}", line);
 }
 
-Supervisor::Supervisor(stage::Control& control, OnHangup on_hangup) : control_(control), on_hangup_(on_hangup) {
+Supervisor::Supervisor(stage::Control& control, OnHangup on_hangup, const Monitoring& monitoring)
+    : control_(control), on_hangup_(on_hangup), stats_interval_(monitoring.interval), format_(monitoring.format),
+      printer_(monitoring) {
   sigset_t set = handled_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signals_ = net::UniqueFd(::signalfd(-1, &set, SFD_CLOEXEC));
   if (!signals_.valid()) net::throw_errno("signalfd");
   done_ = net::UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!done_.valid()) net::throw_errno("eventfd");
+  if (monitoring.metrics) metrics_ = std::make_unique<MetricsServer>(*monitoring.metrics, monitoring.mode);
+}
+
+void Supervisor::every(std::chrono::milliseconds period, std::function<void()> tick) {
+  tickers_.push_back({period, std::move(tick), std::chrono::steady_clock::now() + period});
+}
+
+int Supervisor::run_tickers() {
+  auto now = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration wait = std::chrono::hours(1);
+  for (Ticker& ticker : tickers_) {
+    if (ticker.due <= now) {
+      ticker.tick();
+      // Late ticks are not made up: the next is one period from now.
+      ticker.due = std::max(ticker.due + ticker.period, now + ticker.period / 2);
+    }
+    wait = std::min(wait, ticker.due - now);
+  }
+  if (tickers_.empty()) return -1;
+  return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wait).count());
 }
 
 Supervisor::~Supervisor() {
@@ -106,9 +130,12 @@ void Supervisor::finished(bool failed) {
 }
 
 int Supervisor::run(const Stats& stats) {
+  if (stats_interval_.count() > 0) every(stats_interval_, [&] { print(stats, "interval"); });
+  if (metrics_) metrics_->start(stats);
+  notify_ready();  // every socket is bound and every file open (the modes open them before run())
   while (running_.load() > 0) {
     pollfd fds[2] = {{signals_.get(), POLLIN, 0}, {done_.get(), POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) continue;  // EINTR
+    if (::poll(fds, 2, run_tickers()) < 0) continue;  // EINTR
     if (fds[1].revents) {
       std::uint64_t count;
       [[maybe_unused]] auto ignored = ::read(done_.get(), &count, sizeof count);
@@ -116,37 +143,34 @@ int Supervisor::run(const Stats& stats) {
     if (!fds[0].revents) continue;
     signalfd_siginfo info{};
     if (::read(signals_.get(), &info, sizeof info) != sizeof info) continue;
-    int signal = static_cast<int>(info.ssi_signo);
-    if (signal == SIGHUP && on_hangup_ == OnHangup::kReopen) {
-      control_.request_reopen();
-      spdlog::info("SIGHUP: reopening log files");
-    } else if (signal == SIGHUP && on_hangup_ == OnHangup::kNothingToReopen) {
-      spdlog::info("SIGHUP: nothing to reopen (no log files in this mode); going on");
-    } else if (signal == SIGUSR1) {
-      print(stats, "counters (SIGUSR1)");
-    } else {
-      spdlog::info("{}: stopping", ::sigabbrev_np(signal) ? std::string("SIG") + ::sigabbrev_np(signal) : "signal");
-      if (!stop_signal_) stop_signal_ = signal;
-      control_.request_stop();
-    }
+    on_signal(static_cast<int>(info.ssi_signo), stats);
   }
   for (auto& thread : threads_) thread.join();
   threads_.clear();
   print(stats, "summary");
+  metrics_.reset();  // served until the summary is out: a last scrape sees the final counters
   return failed_.load() ? 1 : 0;
 }
 
-void Supervisor::print(const Stats& stats, const char* title) {
-  report(std::string(title) + ":");
-  // One log line per counter line, so every line carries the log prefix.
-  for (const std::string& text : stats()) {
-    std::size_t start = 0;
-    while (start <= text.size()) {
-      std::size_t end = std::min(text.find('\n', start), text.size());
-      report(text.substr(start, end - start));
-      start = end + 1;
-    }
+void Supervisor::on_signal(int signal, const Stats& stats) {
+  if (signal == SIGHUP && on_hangup_ == OnHangup::kReopen) {
+    control_.request_reopen();
+    spdlog::info("SIGHUP: reopening log files");
+  } else if (signal == SIGHUP && on_hangup_ == OnHangup::kNothingToReopen) {
+    spdlog::info("SIGHUP: nothing to reopen (no log files in this mode); going on");
+  } else if (signal == SIGUSR1) {
+    print(stats, "counters");
+  } else {
+    spdlog::info("{}: stopping", ::sigabbrev_np(signal) ? std::string("SIG") + ::sigabbrev_np(signal) : "signal");
+    if (!stop_signal_) stop_signal_ = signal;
+    notify_stopping();
+    control_.request_stop();
   }
+}
+
+// event: "summary", "counters" (SIGUSR1), "interval" (--stats-interval).
+void Supervisor::print(const Stats& stats, const char* event) {
+  for (const std::string& line : printer_.lines(stats(), event)) print_stats_line(line, format_);
 }
 
 }  // namespace netdisp::modes

@@ -4,13 +4,17 @@
 // worker; SIGHUP does what the mode says (OnHangup); SIGUSR1 prints the
 // counters. When every worker has finished (the client at EOF) it returns by
 // itself.
+#include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "modes/monitor.h"
 #include "net/unique_fd.h"
 #include "stage/control.h"
+#include "stage/stats.h"
 
 namespace netdisp::modes {
 
@@ -34,29 +38,45 @@ enum class OnHangup {
   kNothingToReopen,   // proxies: say so and go on
 };
 
+class MetricsServer;
+
 class Supervisor {
  public:
-  using Stats = std::function<std::vector<std::string>()>;
+  using Stats = std::function<stage::StatsRows()>;
 
   // Blocks the handled signals (every thread started later inherits that)
-  // and reads them from a signalfd from now on. Create it before any thread.
-  Supervisor(stage::Control& control, OnHangup on_hangup);
+  // and reads them from a signalfd from now on; binds --metrics-addr
+  // (throws net::Error when it cannot). Create it before any thread.
+  Supervisor(stage::Control& control, OnHangup on_hangup, const Monitoring& monitoring);
   ~Supervisor();
+
+  // Calls `tick` on the supervisor's thread every `period` while run()
+  // waits (the client's progress line). Call before run().
+  void every(std::chrono::milliseconds period, std::function<void()> tick);
 
   // Runs `body` on its own thread. An exception from it is logged under
   // `name`, stops the other workers and makes run() return 1.
   void spawn(std::string name, std::function<void()> body);
 
-  // Waits as described above, joins every worker, prints the summary.
-  // Returns the exit code: 0, or 1 when a worker failed.
+  // Waits as described above (printing the counters every
+  // --stats-interval, serving them at --metrics-addr), joins every worker,
+  // prints the summary. Returns the exit code: 0, or 1 when a worker failed.
   int run(const Stats& stats);
 
   // The signal that requested the stop (SIGINT, SIGTERM, SIGHUP), 0 if none did.
   int stop_signal() const { return stop_signal_; }
 
  private:
+  struct Ticker {
+    std::chrono::milliseconds period;
+    std::function<void()> tick;
+    std::chrono::steady_clock::time_point due;
+  };
+
   void finished(bool failed);
-  void print(const Stats& stats, const char* title);
+  void on_signal(int signal, const Stats& stats);
+  int run_tickers();  // runs those due; returns the poll timeout until the next, -1: none
+  void print(const Stats& stats, const char* event);
 
   stage::Control& control_;
   OnHangup on_hangup_;
@@ -66,6 +86,11 @@ class Supervisor {
   std::vector<std::thread> threads_;
   std::atomic<int> running_{0};
   std::atomic<bool> failed_{false};
+  std::chrono::milliseconds stats_interval_;
+  StatsFormat format_;
+  StatsPrinter printer_;
+  std::vector<Ticker> tickers_;
+  std::unique_ptr<MetricsServer> metrics_;
 };
 
 }  // namespace netdisp::modes

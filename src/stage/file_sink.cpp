@@ -117,12 +117,17 @@ void FileSink::note_failure(int error, std::size_t lost) {
   failing_ = true;
 }
 
-std::string FileSink::stats() const {
-  std::string line = fmt::format("  -> file {}: wrote {} bytes, {} datagrams; {} bytes lost to {} write errors", path_,
-                                 get(bytes_), get(datagrams_), get(lost_bytes_), get(write_errors_));
+void FileSink::report(StatsRows& rows) const {
+  StageStats& row = rows.emplace_back();
+  row.role = StageStats::Role::kSink;
+  row.endpoint = "file:" + path_;
+  row.set(Stat::kDatagrams, get(datagrams_)).set(Stat::kBytes, get(bytes_));
+  row.set(Stat::kWriteErrors, get(write_errors_)).set(Stat::kLostBytes, get(lost_bytes_));
+  row.set(Stat::kDetachedBytes, get(detached_bytes_));
+  row.text = fmt::format("  -> file {}: wrote {} bytes, {} datagrams; {} bytes lost to {} write errors", path_,
+                         get(bytes_), get(datagrams_), get(lost_bytes_), get(write_errors_));
   if (std::uint64_t detached = get(detached_bytes_))
-    line += fmt::format("; {} bytes written to a file no longer at {} (reopen failed)", detached, path_);
-  return line;
+    row.text += fmt::format("; {} bytes written to a file no longer at {} (reopen failed)", detached, path_);
 }
 
 }  // namespace netdisp::stage

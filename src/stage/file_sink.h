@@ -31,7 +31,7 @@ class FileSink final : public Sink {
   bool on_ready(short revents) override;
   // "  -> file PATH: wrote ...; L bytes lost to E write errors", then, only
   // when it happened, "; N bytes written to a file no longer at PATH (reopen failed)".
-  std::string stats() const override;
+  void report(StatsRows& rows) const override;
 
  private:
   void reopen(const char* why);

@@ -38,12 +38,15 @@ FileSource::FileSource(const std::string& path, net::UniqueFd fd, std::size_t da
       total_size_(regular_size(fd.get(), path)),
       stream_(std::move(fd), "file " + path, datagram_size, flush_after) {}
 
-std::string FileSource::stats() const {
+void FileSource::report(StatsRows& rows) const {
+  StageStats& row = rows.emplace_back();
+  row.endpoint = path_ == "-" ? "stdin" : "file:" + path_;
+  row.set(Stat::kDatagrams, stream_.datagrams()).set(Stat::kBytes, stream_.bytes_read());
   std::string of = total_size_ ? fmt::format(" of {}", *total_size_) : "";
   std::string idle = stream_.idle_flushes()
                          ? fmt::format(" ({} sent short after --flush-after idle)", stream_.idle_flushes())
                          : "";
-  return fmt::format("file {}: read {}{} bytes into {} datagrams{}{}", path_, stream_.bytes_read(), of,
+  row.text = fmt::format("file {}: read {}{} bytes into {} datagrams{}{}", path_, stream_.bytes_read(), of,
                      stream_.datagrams(), idle, stream_.reached_end() ? " (end of input)" : "");
 }
 

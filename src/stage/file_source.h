@@ -21,7 +21,7 @@ class FileSource final : public Source {
 
   ReadStatus read(Batch& batch) override { return stream_.read(batch); }
   int poll_fd() const override { return stream_.poll_fd(); }
-  std::string stats() const override;
+  void report(StatsRows& rows) const override;
   std::string name() const override { return "file " + path_; }
 
   // For the client's verdict once the pipe ended (read them after it joined).

@@ -48,11 +48,13 @@ std::unique_ptr<Source> frame_lines_out(std::unique_ptr<Source> source, const Fr
 std::unique_ptr<Source> frame_datagram_input(std::unique_ptr<UdpSource> source, const Framing& framing,
                                              std::size_t datagram_size);
 
-// One accepted stream connection's source, named `name`, from `peer`:
+// One accepted stream connection's source, named `name` in logs and
+// `endpoint` (the listen address's, with its scheme) in stats, from `peer`:
 // receiving --lines: cut into lines (stream_lines); sending --lines: whole
 // lines in datagrams of at most datagram_size; else chunks of datagram_size.
-std::unique_ptr<Source> frame_stream_input(net::UniqueFd connection, std::string name, const net::Address& peer,
-                                           const Framing& framing, std::size_t datagram_size);
+std::unique_ptr<Source> frame_stream_input(net::UniqueFd connection, std::string name, const std::string& endpoint,
+                                           const net::Address& peer, const Framing& framing,
+                                           std::size_t datagram_size);
 
 // `sinks` with the first (the log, not --tee's copy) in a LineSink with receiving --lines.
 std::vector<std::unique_ptr<Sink>> frame_sinks(std::vector<std::unique_ptr<Sink>> sinks, const Framing& framing);

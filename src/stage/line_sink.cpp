@@ -128,9 +128,11 @@ bool LineSink::write(const Batch& batch) {
   return write_out();
 }
 
-std::string LineSink::stats() const {
-  return fmt::format("{}; --lines: {} newlines added to unterminated datagrams", inner_->stats(),
-                     get(added_newlines_));
+void LineSink::report(StatsRows& rows) const {
+  inner_->report(rows);
+  StageStats& row = rows.back();
+  row.set(Stat::kUnterminatedLines, get(added_newlines_));
+  row.text += fmt::format("; --lines: {} newlines added to unterminated datagrams", get(added_newlines_));
 }
 
 }  // namespace netdisp::stage

@@ -43,7 +43,7 @@ class LineSink final : public Sink {
   bool on_ready(short revents) override { return inner_->on_ready(revents); }
   std::vector<std::string> undelivered() const override { return inner_->undelivered(); }
   // The inner sink's line, then "; --lines: N newlines added to unterminated datagrams".
-  std::string stats() const override;
+  void report(StatsRows& rows) const override;
 
  private:
   bool append(const iovec& datagram, std::string_view prefix);

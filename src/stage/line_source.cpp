@@ -132,10 +132,15 @@ void LineSource::cut(bool with_tail) {
 
 void LineSource::discard_queued() { inner_->discard_queued(); }
 
-std::string LineSource::stats() const {
-  return fmt::format("{}; --lines: {} datagrams of whole lines, {} lines longer than {} sent in pieces, "
-                     "{} unterminated lines sent",
-                     inner_->stats(), get(datagrams_), get(long_lines_), limit_option_, get(unterminated_));
+void LineSource::report(StatsRows& rows) const {
+  inner_->report(rows);
+  StageStats& row = rows.back();
+  // The pipe moves the datagrams of whole lines, not the reader's.
+  row.set(Stat::kDatagrams, get(datagrams_)).set(Stat::kLongLines, get(long_lines_));
+  row.set(Stat::kUnterminatedLines, get(unterminated_));
+  row.text += fmt::format("; --lines: {} datagrams of whole lines, {} lines longer than {} sent in pieces, "
+                          "{} unterminated lines sent",
+                          get(datagrams_), get(long_lines_), limit_option_, get(unterminated_));
 }
 
 }  // namespace netdisp::stage

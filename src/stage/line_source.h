@@ -35,7 +35,7 @@ class LineSource final : public Source {
   int poll_fd() const override { return wake_.fd(); }
   // The inner source's line, then "; --lines: D datagrams of whole lines, S lines longer than
   // --datagram-size sent in pieces, U unterminated lines sent".
-  std::string stats() const override;
+  void report(StatsRows& rows) const override;
   std::string name() const override { return inner_->name(); }
   bool drains() const override { return inner_->drains(); }
   void discard_queued() override;

@@ -142,10 +142,16 @@ std::vector<std::string> Pipe::undelivered() const {
   return lines;
 }
 
-std::vector<std::string> Pipe::stats() const {
-  std::vector<std::string> lines{source_->stats()};
-  for (const auto& sink : sinks_) lines.push_back(sink->stats());
-  return lines;
+void Pipe::report(StatsRows& rows) const {
+  std::size_t first = rows.size();
+  source_->report(rows);
+  std::size_t sinks = rows.size();  // the first sink's row
+  for (const auto& sink : sinks_) sink->report(rows);
+  if (!peer_.empty()) rows[first].peer = peer_;
+  for (std::size_t i = sinks; i < rows.size(); ++i) {
+    rows[i].input = rows[first].endpoint;
+    rows[i].peer = rows[first].peer;
+  }
 }
 
 }  // namespace netdisp::stage

@@ -35,8 +35,13 @@ class Pipe final : public Worker {
   // sinks. Throws only what a source or sink cannot survive.
   void run(const Control& control) override;
 
-  // The source's and the sinks' counters; safe to call from any thread.
-  std::vector<std::string> stats() const override;
+  // The source's row, then the sinks' (their input set to the source's
+  // endpoint); safe to call from any thread.
+  void report(StatsRows& rows) const override;
+
+  // The stream connection this pipe serves, named in its stats rows, when
+  // the source does not name it (the reverse-proxy's group socket per client).
+  void set_peer(std::string peer) { peer_ = std::move(peer); }
 
   // Every sink's undelivered() lines (call after run() returned).
   std::vector<std::string> undelivered() const;
@@ -59,6 +64,7 @@ class Pipe final : public Worker {
   std::vector<bool> alive_;
   std::vector<pollfd> poll_fds_;
   std::size_t alive_count_ = 0;
+  std::string peer_;
   double rate_ = 0;
   double drain_seconds_ = kDefaultDrainSeconds;
   double sent_ = 0;

@@ -116,9 +116,10 @@ std::unique_ptr<Worker> open_stream_input(const Endpoint& endpoint, const InputS
   net::StreamListener listener = net::open_stream_listener(endpoint.address, settings.sockets);
   std::string name = std::string(endpoint.scheme->name) + " " + listener.bound.to_string();
   log_listening(name, "", settings);
-  auto factory = [name, settings, make_sinks](net::Accepted client) {
-    auto source = frame_stream_input(std::move(client.fd), name + " <- " + client.peer.to_string(), client.peer,
-                                     settings.framing, settings.datagram_size);
+  std::string listen_endpoint = endpoint_name(endpoint.scheme->name, listener.bound.to_string());
+  auto factory = [name, listen_endpoint, settings, make_sinks](net::Accepted client) {
+    auto source = frame_stream_input(std::move(client.fd), name + " <- " + client.peer.to_string(), listen_endpoint,
+                                     client.peer, settings.framing, settings.datagram_size);
     return std::make_unique<Pipe>(std::move(source), frame_sinks(make_sinks(), settings.framing));
   };
   return std::make_unique<TcpAcceptor>(std::move(listener), settings.allow, settings.max_clients, factory);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "stage/batch.h"
+#include "stage/stats.h"
 
 namespace netdisp::stage {
 
@@ -23,7 +24,14 @@ class Sink {
   // While the source is idle: the revents of watch(), or 0 as a tick about
   // once a second; false ends the sink.
   virtual bool on_ready(short /*revents*/) { return true; }
-  virtual std::string stats() const = 0;
+  // Appends this sink's rows of counters (role kSink; one per destination),
+  // text like "  -> file app.log: wrote ..."; safe from any thread.
+  virtual void report(StatsRows& rows) const = 0;
+  std::string stats() const {  // the rows' texts, one per line
+    StatsRows rows;
+    report(rows);
+    return text_of(rows);
+  }
   // After the pipe ended: what this sink knows it did not deliver, one line
   // per destination ("udp 127.0.0.1:9: 3 port unreachable reports ..."), so
   // the client can exit 1 naming it. Empty: no loss known.

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "stage/batch.h"
+#include "stage/stats.h"
 
 namespace netdisp::stage {
 
@@ -15,8 +16,14 @@ class Source {
   // Fills `batch` with views into the source's own memory, valid until the next read().
   virtual ReadStatus read(Batch& batch) = 0;
   virtual int poll_fd() const = 0;
-  // One line of counters, e.g. "udp 0.0.0.0:9921: 10 datagrams, 80 KiB in, 0 dropped by kernel".
-  virtual std::string stats() const = 0;
+  // Appends this source's row of counters (role kSource), its text e.g.
+  // "udp 0.0.0.0:9921: received 10 datagrams, ..."; safe from any thread.
+  virtual void report(StatsRows& rows) const = 0;
+  std::string stats() const {  // the row's text
+    StatsRows rows;
+    report(rows);
+    return text_of(rows);
+  }
   // What the logs call it: "udp 0.0.0.0:9921", "file app.log".
   virtual std::string name() const { return "source"; }
 

@@ -257,8 +257,15 @@ void StdoutSink::flush() {
   }
 }
 
-std::string StdoutSink::stats() const {
-  return fmt::format("  -> stdout: wrote {} bytes; dropped {} datagrams ({} bytes) a slow reader could not take, "
+void StdoutSink::report(StatsRows& rows) const {
+  StageStats& row = rows.emplace_back();
+  row.role = StageStats::Role::kSink;
+  row.endpoint = "stdout";
+  row.set(Stat::kBytes, get(counts_.written));
+  row.set(Stat::kDroppedDatagrams, get(counts_.dropped_datagrams)).set(Stat::kDroppedBytes, get(counts_.dropped_bytes));
+  row.set(Stat::kAtStopBytes, get(counts_.at_stop));
+  row.set(Stat::kWriteErrors, get(counts_.errors)).set(Stat::kLostBytes, get(counts_.error_bytes));
+  row.text = fmt::format("  -> stdout: wrote {} bytes; dropped {} datagrams ({} bytes) a slow reader could not take, "
                      "{} bytes still waiting at stop; {} write errors ({} bytes lost)",
                      get(counts_.written), get(counts_.dropped_datagrams), get(counts_.dropped_bytes),
                      get(counts_.at_stop), get(counts_.errors), get(counts_.error_bytes));

@@ -46,7 +46,7 @@ class StdoutSink final : public Sink {
   void flush() override;
   pollfd watch() const override;
   bool on_ready(short revents) override;
-  std::string stats() const override;
+  void report(StatsRows& rows) const override;
 
   // A sink's counters. The shared stdout state adds to them, under its lock,
   // for the bytes this sink queued; stats() reads them from any thread.

@@ -31,6 +31,7 @@ StreamResult StreamBuffer::flush(const StreamFd& fd) {
     result.written += written.written;
     if (written.error) {
       result.error = written.error;
+      publish();
       return result;
     }
   }
@@ -84,12 +85,14 @@ void StreamBuffer::keep(const Batch& batch, std::size_t written, StreamResult& r
     const char* data = static_cast<const char*>(datagram.iov_base);
     data_.insert(data_.end(), data + done, data + datagram.iov_len);
   }
+  publish();
 }
 
 std::size_t StreamBuffer::discard() {
   std::size_t bytes = size();
   data_.clear();
   head_ = 0;
+  publish();
   return bytes;
 }
 

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstddef>
 #include <vector>
@@ -58,13 +59,17 @@ class StreamBuffer {
   bool empty() const { return head_ == data_.size(); }
   std::size_t size() const { return data_.size() - head_; }
   std::size_t limit() const { return limit_; }
+  // size() as of the last call, for gauges: safe from any thread.
+  std::size_t waiting() const { return waiting_.load(std::memory_order_relaxed); }
 
  private:
   void keep(const Batch& batch, std::size_t written, StreamResult& result);
+  void publish() { waiting_.store(size(), std::memory_order_relaxed); }
 
   std::size_t limit_;
   std::vector<char> data_;  // waiting bytes are data_[head_, size()); the capacity is kept for reuse
   std::size_t head_ = 0;
+  std::atomic<std::size_t> waiting_{0};
 };
 
 // write_all() in the fd's own way (stage/io.h): never blocks on a socket.

@@ -450,9 +450,17 @@ StreamSink::Totals StreamSink::totals() const {
 
 std::string StreamSink::failure() const { return failed() ? failure_ : std::string(); }
 
-std::string StreamSink::stats() const {
+void StreamSink::report(StatsRows& rows) const {
   Totals t = totals();
-  std::string line = fmt::format("  -> {}: sent {} bytes; {} reconnects; {} bytes possibly lost at breaks", label_,
+  StageStats& row = rows.emplace_back();
+  row.role = StageStats::Role::kSink;
+  row.endpoint = label_;
+  row.set(Stat::kBytes, t.sent).set(Stat::kReconnects, t.reconnects).set(Stat::kPossiblyLostBytes, t.possibly_lost);
+  row.set(Stat::kDroppedDatagrams, t.dropped_datagrams).set(Stat::kDroppedBytes, t.dropped_bytes);
+  row.set(Stat::kAwayDatagrams, t.away_datagrams).set(Stat::kAwayBytes, t.away_bytes);
+  row.set(Stat::kNotSentBytes, t.not_sent).set(Stat::kBufferedBytes, pending_.waiting());
+  std::string& line = row.text;
+  line = fmt::format("  -> {}: sent {} bytes; {} reconnects; {} bytes possibly lost at breaks", label_,
                                  t.sent, t.reconnects, t.possibly_lost);
   if (settings_.when_behind == WhenBehind::kDrop)
     line += fmt::format("; {} datagrams ({} bytes) dropped (too slow)", t.dropped_datagrams, t.dropped_bytes);
@@ -460,7 +468,6 @@ std::string StreamSink::stats() const {
     line += fmt::format("; {} datagrams ({} bytes) dropped while reconnecting", t.away_datagrams, t.away_bytes);
   if (t.not_sent) line += fmt::format("; {} bytes never sent", t.not_sent);
   if (failed()) line += "; failed: " + failure_;
-  return line;
 }
 
 std::vector<std::string> StreamSink::undelivered() const {

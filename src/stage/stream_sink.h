@@ -80,7 +80,7 @@ class StreamSink final : public Sink {
   void flush() override;
   pollfd watch() const override;
   bool on_ready(short revents) override;
-  std::string stats() const override;
+  void report(StatsRows& rows) const override;
   std::vector<std::string> undelivered() const override;
 
   struct Totals {

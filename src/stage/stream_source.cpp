@@ -33,6 +33,7 @@ StreamSource::StreamSource(net::UniqueFd fd, std::string name, std::size_t datag
                            std::chrono::milliseconds flush_after)
     : fd_(std::move(fd)),
       name_(std::move(name)),
+      endpoint_(name_),
       datagram_size_(datagram_size),
       flush_after_(flush_after),
       block_size_(block_size_for(datagram_size)),
@@ -118,9 +119,13 @@ ReadStatus StreamSource::emit(Batch& batch, bool with_tail) {
   return ReadStatus::kData;
 }
 
-std::string StreamSource::stats() const {
+void StreamSource::report(StatsRows& rows) const {
+  StageStats& row = rows.emplace_back();
+  row.endpoint = endpoint_;
+  row.peer = peer_name_;
+  row.set(Stat::kDatagrams, get(datagrams_)).set(Stat::kBytes, get(bytes_));
   std::string idle = get(idle_flushes_) ? fmt::format(" ({} sent short after --flush-after idle)", get(idle_flushes_)) : "";
-  return fmt::format("{}: read {} bytes into {} datagrams{}{}", name_, get(bytes_), get(datagrams_), idle,
+  row.text = fmt::format("{}: read {} bytes into {} datagrams{}{}", name_, get(bytes_), get(datagrams_), idle,
                      reached_end_ ? " (end of input)" : "");
 }
 

@@ -32,7 +32,7 @@ class StreamSource final : public Source {
   ReadStatus read(Batch& batch) override;
   int poll_fd() const override { return wake_.fd(); }
   // "NAME: read N bytes into D datagrams (F sent short after --flush-after idle)[ (end of input)]"
-  std::string stats() const override;
+  void report(StatsRows& rows) const override;
   std::string name() const override { return name_; }
 
   bool reached_end() const { return reached_end_; }  // safe from any thread
@@ -41,6 +41,12 @@ class StreamSource final : public Source {
   std::uint64_t idle_flushes() const { return get(idle_flushes_); }
   // A connection's sender: every batch then names it (Batch::peers holds this one address).
   void set_peer(const net::Address& peer) { peer_ = peer; }
+  // What the stats rows call it: a connection's listen endpoint and its peer
+  // ("tcp://0.0.0.0:9921", "127.0.0.1:40000"); the name by default.
+  void set_endpoint(std::string endpoint, std::string peer) {
+    endpoint_ = std::move(endpoint);
+    peer_name_ = std::move(peer);
+  }
 
  private:
   enum class Fill { kReady, kIdle, kEnd };
@@ -49,6 +55,7 @@ class StreamSource final : public Source {
 
   net::UniqueFd fd_;
   std::string name_;
+  std::string endpoint_, peer_name_;
   std::size_t datagram_size_;
   std::chrono::milliseconds flush_after_;
   std::size_t block_size_;

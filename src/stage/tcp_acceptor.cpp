@@ -101,14 +101,17 @@ void TcpAcceptor::reap(bool all) {
   for (Client& client : finished) client.thread.join();
 }
 
-std::vector<std::string> TcpAcceptor::stats() const {
+void TcpAcceptor::report(StatsRows& rows) const {
   std::lock_guard lock(mutex_);
-  std::vector<std::string> lines{fmt::format(
-      "{}: {} clients now; {} accepted, {} refused by --allow, {} over --max-clients, {} failed to start", name(),
-      clients_.size(), get(accepted_), get(refused_), get(over_limit_), get(failed_))};
-  for (const Client& client : clients_)
-    for (std::string& line : client.pipe->stats()) lines.push_back(std::move(line));
-  return lines;
+  StageStats& row = rows.emplace_back();
+  row.role = StageStats::Role::kListener;
+  row.endpoint = endpoint_name(bound_.is_unix() ? "unix" : "tcp", bound_.to_string());
+  row.set(Stat::kClients, clients_.size()).set(Stat::kAccepted, get(accepted_));
+  row.set(Stat::kRefusedClients, get(refused_)).set(Stat::kOverLimitClients, get(over_limit_));
+  row.set(Stat::kFailedClients, get(failed_));
+  row.text = fmt::format("{}: {} clients now; {} accepted, {} refused by --allow, {} over --max-clients, {} failed to start",
+                         name(), clients_.size(), get(accepted_), get(refused_), get(over_limit_), get(failed_));
+  for (const Client& client : clients_) client.pipe->report(rows);
 }
 
 }  // namespace netdisp::stage

@@ -29,8 +29,8 @@ class TcpAcceptor final : public Worker {
   // The accept loop; returns after a stop request, once every client thread has ended.
   void run(const Control& control) override;
 
-  // Counters and one line per connected client; safe from any thread.
-  std::vector<std::string> stats() const override;
+  // Its own row (role kListener), then every connected client's pipe's; safe from any thread.
+  void report(StatsRows& rows) const override;
 
  private:
   struct Client {

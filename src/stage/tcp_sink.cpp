@@ -69,8 +69,14 @@ bool TcpSink::on_ready(short revents) {
   return true;
 }
 
-std::string TcpSink::stats() const {
-  return fmt::format("  -> tcp client {}: sent {} bytes; dropped {} datagrams, {} bytes", peer_.to_string(),
+void TcpSink::report(StatsRows& rows) const {
+  StageStats& row = rows.emplace_back();
+  row.role = StageStats::Role::kSink;
+  row.endpoint = endpoint_name("tcp", peer_.to_string());
+  row.set(Stat::kBytes, get(bytes_));
+  row.set(Stat::kDroppedDatagrams, get(dropped_datagrams_)).set(Stat::kDroppedBytes, get(dropped_bytes_));
+  row.set(Stat::kBufferedBytes, pending_.waiting());
+  row.text = fmt::format("  -> tcp client {}: sent {} bytes; dropped {} datagrams, {} bytes", peer_.to_string(),
                      get(bytes_), get(dropped_datagrams_), get(dropped_bytes_));
 }
 

@@ -25,7 +25,7 @@ class TcpSink final : public Sink {
   bool write(const Batch& batch) override;
   pollfd watch() const override;
   bool on_ready(short revents) override;
-  std::string stats() const override;
+  void report(StatsRows& rows) const override;
 
  private:
   void count(const StreamResult& result, bool was_empty);

@@ -282,17 +282,21 @@ void UdpSink::count_error(Destination& destination, int error, std::size_t lost)
   }
 }
 
-std::string UdpSink::stats() const {
-  std::string line;
+void UdpSink::report(StatsRows& rows) const {
   for (const auto& destination : destinations_) {
-    if (!line.empty()) line += "\n";
-    line += fmt::format("  -> udp {}: sent {} datagrams, {} bytes; {} not sent (errors); {} port unreachable reports",
+    StageStats& row = rows.emplace_back();
+    row.role = StageStats::Role::kSink;
+    row.endpoint = endpoint_name("udp", destination->address.to_string());
+    row.set(Stat::kDatagrams, get(destination->datagrams)).set(Stat::kBytes, get(destination->bytes));
+    row.set(Stat::kSendErrors, get(destination->errors)).set(Stat::kUnreachable, get(destination->refused));
+    row.set(Stat::kIcmpErrors, get(destination->other_reports));
+    std::string& line = row.text;
+    line = fmt::format("  -> udp {}: sent {} datagrams, {} bytes; {} not sent (errors); {} port unreachable reports",
                         destination->address.to_string(), get(destination->datagrams), get(destination->bytes),
                         get(destination->errors), get(destination->refused));
     if (std::uint64_t other = get(destination->other_reports))
       line += fmt::format("; {} other ICMP error reports", other);
   }
-  return line;
 }
 
 }  // namespace netdisp::stage

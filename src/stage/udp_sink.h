@@ -47,7 +47,7 @@ class UdpSink final : public Sink {
 
   bool write(const Batch& batch) override;
   void flush() override;  // the linger wait, see set_linger
-  std::string stats() const override;
+  void report(StatsRows& rows) const override;
   // One line per destination that refused (port unreachable reports: nobody
   // listening), could not be sent to, or reported another ICMP error.
   std::vector<std::string> undelivered() const override;

@@ -138,23 +138,32 @@ void UdpSource::discard_queued() {
 // message as one, and nobody can tell afterwards how many datagrams it held:
 // the line says so and gives the most it may stand for, so a reader never
 // takes the loss for smaller than it was.
-std::string UdpSource::kernel_drops() const {
-  std::uint64_t dropped = std::max<std::uint64_t>(get(kernel_drops_), net::socket_drops(fd_.get()));
+std::uint64_t UdpSource::kernel_drops() const {
+  return std::max<std::uint64_t>(get(kernel_drops_), net::socket_drops(fd_.get()));
+}
+
+std::string UdpSource::kernel_drops_text(std::uint64_t dropped) const {
   if (!gro_ || dropped == 0) return fmt::format("{} dropped by the kernel", dropped);
   return fmt::format("{} dropped by the kernel (with --gro on, each is a datagram or a coalesced message of up to {} "
                      "datagrams: up to {} datagrams; --gro off counts datagrams exactly)",
                      dropped, kMaxGroSegments, dropped * kMaxGroSegments);
 }
 
-std::string UdpSource::stats() const {
-  std::string line = fmt::format("{}: received {} datagrams, {} bytes; {}; {} refused by --allow", name(),
-                                 get(datagrams_), get(bytes_), kernel_drops(), get(refused_));
+void UdpSource::report(StatsRows& rows) const {
+  std::uint64_t dropped = kernel_drops();
+  StageStats& row = rows.emplace_back();
+  row.endpoint = endpoint_name(bound_.is_unix() ? "unixgram" : "udp", bound_.to_string());
+  row.set(Stat::kDatagrams, get(datagrams_)).set(Stat::kBytes, get(bytes_)).set(Stat::kKernelDrops, dropped);
+  row.set(Stat::kRefused, get(refused_)).set(Stat::kTruncated, get(truncated_));
+  row.set(Stat::kDiscardedDatagrams, get(discarded_)).set(Stat::kDiscardedBytes, get(discarded_bytes_));
+  std::string& line = row.text;
+  line = fmt::format("{}: received {} datagrams, {} bytes; {}; {} refused by --allow", name(), get(datagrams_),
+                     get(bytes_), kernel_drops_text(dropped), get(refused_));
   if (std::uint64_t truncated = get(truncated_))
     line += fmt::format("; {} datagrams cut to {} bytes (longer than a receive slot)", truncated, kSlotSize);
   if (std::uint64_t discarded = get(discarded_); discarded > 0)
     line += fmt::format("; {} datagrams ({} bytes) discarded at stop after --drain-timeout", discarded,
                         get(discarded_bytes_));
-  return line;
 }
 
 }  // namespace netdisp::stage

@@ -33,7 +33,7 @@ class UdpSource final : public Source {
 
   ReadStatus read(Batch& batch) override;
   int poll_fd() const override { return fd_.get(); }
-  std::string stats() const override;
+  void report(StatsRows& rows) const override;
   // "udp 0.0.0.0:9921", or "unixgram /dev/log" for a Unix datagram socket.
   std::string name() const override { return (bound_.is_unix() ? "unixgram " : "udp ") + bound_.to_string(); }
   bool drains() const override { return true; }
@@ -49,7 +49,8 @@ class UdpSource final : public Source {
     std::size_t bytes = 0;     // payload of the datagrams put in out_
   };
   Received receive();
-  std::string kernel_drops() const;
+  std::uint64_t kernel_drops() const;
+  std::string kernel_drops_text(std::uint64_t dropped) const;
   void note_truncated();
   void prepare();
   bool allowed(const msghdr& header, std::size_t datagrams);

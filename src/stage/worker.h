@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "stage/control.h"
+#include "stage/stats.h"
 
 namespace netdisp::stage {
 
@@ -14,8 +15,9 @@ class Worker {
   virtual ~Worker() = default;
   // Throws only what the worker cannot survive (logged by the Supervisor).
   virtual void run(const Control& control) = 0;
-  // Counter lines; safe to call from any thread while run() goes on.
-  virtual std::vector<std::string> stats() const = 0;
+  // Appends the counters of every stage it runs; safe to call from any
+  // thread while run() goes on.
+  virtual void report(StatsRows& rows) const = 0;
 };
 
 }  // namespace netdisp::stage

@@ -134,6 +134,14 @@ row 2 "unknown option --gro" "${C[@]}" --server_addr 127.0.0.1:9 --gro on
 row 2 "drain-timeout -1.*0 to 3600" "${S[@]}" --listen_addr 127.0.0.1:0 --drain-timeout -1
 row 2 "drain-timeout abc" "${S[@]}" --listen_addr 127.0.0.1:0 --drain-timeout abc
 row 2 "unknown option --drain-timeout" "${C[@]}" --server_addr 127.0.0.1:9 --drain-timeout 1
+# ---- monitoring: --stats-interval, --stats-format, --metrics-addr ----
+row 2 "stats-interval 0.*0.001 to 86400" "${S[@]}" --listen_addr 127.0.0.1:0 --stats-interval 0
+row 2 "stats-interval soon" "${C[@]}" --server_addr 127.0.0.1:9 --stats-interval soon
+row 2 "stats-format xml: expected text or json" "${S[@]}" --listen_addr 127.0.0.1:0 --stats-format xml
+row 2 "metrics-addr 127.0.0.1: .*port" "${S[@]}" --listen_addr 127.0.0.1:0 --metrics-addr 127.0.0.1
+row 2 "metrics-addr unix:///x" "${S[@]}" --listen_addr 127.0.0.1:0 --metrics-addr unix:///x
+row 2 "metrics-addr 239.1.1.1:9100: expected a local IP" "${S[@]}" --listen_addr 127.0.0.1:0 --metrics-addr 239.1.1.1:9100
+row 2 "did you mean --metrics-addr" "${S[@]}" --listen_addr 127.0.0.1:0 --metric-addr 127.0.0.1:0
 # ---- a proxy that would forward to itself; --linger ----
 row 2 "downstream-addr 127.0.0.1:9 is also a --listen-addr" "$ND/ndproxy" --listen_addr 127.0.0.1:9 --downstream_addr 127.0.0.1:9
 row 2 "downstream-addr \[::1\]:9 is also a --listen-addr" "$ND/ndproxy" --listen_addr '[::1]:9' --downstream_addr '[::1]:9'

@@ -85,7 +85,7 @@ class CaptureSink final : public Sink {
     for (const iovec& d : batch.datagrams) text.append(static_cast<const char*>(d.iov_base), d.iov_len);
     return true;
   }
-  std::string stats() const override { return "capture"; }
+  void report(stage::StatsRows& rows) const override { rows.emplace_back().text = "capture"; }
   std::string text;
   int writes = 0;
 };
@@ -220,7 +220,7 @@ TEST_CASE("a stream connection is cut into whole lines; tails and long lines end
   framing.max_line = 8;
   framing.line_timeout = 30ms;
   net::Address peer = net::parse_address("10.0.0.5:514", net::PortRule::kNonZero);
-  std::unique_ptr<Source> source = frame_stream_input(std::move(fds.read), "tcp", peer, framing, 8192);
+  std::unique_ptr<Source> source = frame_stream_input(std::move(fds.read), "tcp", "tcp://0.0.0.0:514", peer, framing, 8192);
   auto capture = std::make_unique<CaptureSink>();
   CaptureSink& out = *capture;
   LineSink sink(std::move(capture), framing.prefix);

@@ -39,7 +39,7 @@ class ListSource final : public Source {
     return ReadStatus::kData;
   }
   int poll_fd() const override { return -1; }
-  std::string stats() const override { return "list"; }
+  void report(stage::StatsRows& rows) const override { rows.emplace_back().text = "list"; }
 
  private:
   std::vector<std::string> datagrams_;
@@ -57,7 +57,7 @@ class RecordingSink final : public Sink {
     return ++batches_ < limit_;
   }
   void flush() override { flushed = true; }
-  std::string stats() const override { return "recording"; }
+  void report(stage::StatsRows& rows) const override { rows.emplace_back().text = "recording"; }
   bool flushed = false;
 
  private:
@@ -114,7 +114,7 @@ class SliceSink final : public Sink {
     writes_.push_back(batch.datagrams.size());
     return true;
   }
-  std::string stats() const override { return "slices"; }
+  void report(stage::StatsRows& rows) const override { rows.emplace_back().text = "slices"; }
 
  private:
   std::vector<std::size_t>& writes_;
@@ -157,7 +157,7 @@ class ClockSink final : public Sink {
     if (times_.size() >= stop_after_) control_.request_stop();
     return true;
   }
-  std::string stats() const override { return "clock"; }
+  void report(stage::StatsRows& rows) const override { rows.emplace_back().text = "clock"; }
 
  private:
   std::vector<std::chrono::steady_clock::time_point>& times_;
