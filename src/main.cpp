@@ -2,13 +2,11 @@
 // called by (ndclient, ndproxy, ndreverse-proxy, ndserver) or from the first
 // argument (netdisp client ...). This file is the mode table and the
 // dispatch; it also turns exceptions into one-line errors and exit codes.
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include <array>
 #include <cstdio>
 #include <string_view>
 
+#include "modes/logging.h"
 #include "modes/modes.h"
 #include "modes/supervisor.h"
 #include "net/error.h"
@@ -60,25 +58,18 @@ int unknown_mode(std::string_view name) {
   return kUsage;
 }
 
-// Logs and stats go to stderr; stdout carries data only (--tee).
-void set_up_logging(std::string_view program) {
-  auto logger = spdlog::stderr_logger_mt(std::string(program));
-  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %n %l: %v");
-  spdlog::set_default_logger(logger);
-}
-
 int run_mode(const Mode& mode, int argc, char** argv) {
   std::string program = "nd" + std::string(mode.name);
   argv[0] = program.data();
   modes::stop_on_signals_during_setup(argv[0], mode.stopped_during_setup);
-  set_up_logging(program);
+  modes::set_up_logging(program);
   try {
     return mode.main(argc, argv, modes::Run::kForReal);
   } catch (const net::UsageError& e) {
-    std::fprintf(stderr, "%s: %s\n", program.c_str(), e.what());
+    modes::print_error(program, e.what());
     return kUsage;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: %s\n", program.c_str(), e.what());
+    modes::print_error(program, e.what());
     return kRuntime;
   }
 }
