@@ -125,10 +125,11 @@ ask=$((rmem_max * 4 > 1 << 30 ? 1 << 30 : rmem_max * 4))
 if ((ask <= rmem_max)); then
   echo "note: net.core.rmem_max is $rmem_max, no larger buffer can be asked for: sysctl hint not checked" >&2
 else
-  nd_start capped setpriv --inh-caps=-net_admin --bounding-set=-net_admin \
-    "$ND/ndserver" --path "$WORK/capped.log" --listen-addr 127.0.0.1:0 --rcvbuf "$ask"
+  drop=()   # a user other than root has no CAP_NET_ADMIN to drop
+  ! nd_is_root || drop=(setpriv --inh-caps=-net_admin --bounding-set=-net_admin)
+  nd_start capped "${drop[@]}" "$ND/ndserver" --path "$WORK/capped.log" --listen-addr 127.0.0.1:0 --rcvbuf "$ask"
   nd_listen_addr capped udp >/dev/null
-  wait_log capped 'receive buffer' ||
+  wait_log capped 'warning: .*receive buffer' ||
     failed "ndserver --rcvbuf $ask without CAP_NET_ADMIN: no warning about the receive buffer"
   grep -q "sysctl -w net.core.rmem_max=$ask" "$WORK/capped.err" ||
     failed "the capped receive buffer warning does not name net.core.rmem_max: $(grep -m1 warn "$WORK/capped.err")"
