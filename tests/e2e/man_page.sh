@@ -9,6 +9,7 @@
 #   "*--option*" entry) for that mode: in the mode's own OPTIONS subsection, in
 #   "Every mode", or in a shared subsection whose entry names the mode in
 #   parentheses. And no entry names a mode that has no such option.
+# - every counter name (src/stage/stats.cpp) is in its COUNTERS section.
 # - ndclient.1 ... are `.so` links to it, and the page names every mode,
 #   scheme, signal and exit status.
 set -euo pipefail
@@ -30,7 +31,7 @@ LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z "$
 [[ ! -s $WORK/groff.txt ]] || fail "groff warns about the page: $(head -n 5 "$WORK/groff.txt")"
 # It renders, with its sections.
 mandoc -T utf8 "$page" | col -b >"$WORK/page.txt"
-for section in NAME SYNOPSIS DESCRIPTION MODES OPTIONS ENDPOINTS "SERVER LOG FILES" SIGNALS "EXIT STATUS" \
+for section in NAME SYNOPSIS DESCRIPTION MODES OPTIONS ENDPOINTS "SERVER LOG FILES" COUNTERS SIGNALS "EXIT STATUS" \
   ENVIRONMENT FILES EXAMPLES "SEE ALSO"; do
   grep -q "^$section\$" "$WORK/page.txt" || fail "the rendered page has no $section section"
 done
@@ -49,10 +50,11 @@ for mode in client proxy reverse-proxy server; do
   "$ND/nd$mode" --help >"$WORK/help.$mode" || fail "nd$mode --help exited $?"
   grep -q -- "--help" "$WORK/help.$mode" || fail "nd$mode --help printed no options"
 done
-python3 - "$src" "$WORK" <<'EOF' || fail "the man page and the modes' --help disagree (above)"
+stats="$(dirname "$0")/../../src/stage/stats.cpp"
+python3 - "$src" "$WORK" "$stats" <<'EOF' || fail "the man page disagrees with the modes' --help or the counter names (above)"
 import re, sys
 
-source, work = sys.argv[1], sys.argv[2]
+source, work, stats = sys.argv[1], sys.argv[2], sys.argv[3]
 modes = ["client", "proxy", "reverse-proxy", "server"]
 
 # Options each mode really has: cxxopts' lines "  -t, --tee  ..." / "      --gro on|off  ...".
@@ -96,6 +98,13 @@ for mode in modes:
         bad = True
     for option in sorted(documented[mode] - real[mode]):
         print(f"the man page documents --{option} for {mode}, which nd{mode} --help does not list")
+        bad = True
+# Every counter name (stage/stats.cpp's table: JSON keys, metric names) is in COUNTERS.
+text = open(source).read()
+counters = text[text.index("# COUNTERS"):text.index("\n# ", text.index("# COUNTERS") + 1)]
+for name in re.findall(r'^\s*\{"(\w+)", "', open(stats).read(), re.M):
+    if f"*{name}*" not in counters:
+        print(f"counter {name} (src/stage/stats.cpp) is not in the man page's COUNTERS section")
         bad = True
 if bad:
     sys.exit(1)
