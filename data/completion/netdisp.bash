@@ -136,14 +136,17 @@ _netdisp() {
     _netdisp_reply "$cur" "$list"
   fi
 
-  # readline replaces only the part after its last word break (':' or '=');
-  # drop what comes before it from each reply.
-  if ((${#COMPREPLY[@]})) && [[ -n ${COMP_WORDS+set} ]]; then
-    local broken=${COMP_WORDS[COMP_CWORD]}
-    if [[ $broken != "$cur" && $cur == *"$broken" ]]; then
-      local before=${cur%"$broken"}
-      COMPREPLY=("${COMPREPLY[@]#"$before"}")
-    fi
+  # readline replaces only what follows the word's last COMP_WORDBREAKS
+  # character (':' and '=' by default): drop what comes before it.
+  if ((${#COMPREPLY[@]})) && [[ -n ${COMP_WORDBREAKS-} ]]; then
+    local i before=
+    for ((i = ${#cur} - 1; i >= 0; i--)); do
+      if [[ $COMP_WORDBREAKS == *"${cur:i:1}"* ]]; then
+        before=${cur:0:i+1}
+        break
+      fi
+    done
+    [[ -z $before ]] || COMPREPLY=("${COMPREPLY[@]#"$before"}")
   fi
   return 0
 }

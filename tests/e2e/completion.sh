@@ -4,7 +4,8 @@
 # '=' of COMP_WORDBREAKS) and COMP_CWORD set, the function called, COMPREPLY
 # checked. Modes after netdisp, options per mode (from the mode's --help),
 # underscored spellings, on|off and text|json values, files for --path,
-# schemes for endpoints, and nothing where a number is expected.
+# schemes for endpoints, and nothing where a number is expected. Then a few of
+# them for real: Tab pressed in an interactive bash in a tmux pane.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 nd_setup
@@ -78,7 +79,41 @@ expect "ndclient --path $WORK/dir/in" "$WORK/dir/in.bin $WORK/dir/input.log"
 # Schemes for endpoints, whole or after readline's ':' break.
 expect "ndclient --server-addr " "tcp:// udp:// unix:// unixgram://"
 expect "ndproxy --downstream-addr u" "udp:// unix:// unixgram://"
-expect "ndserver --listen-addr unix:" "://"
+expect "ndserver --listen-addr unix:" "//"
 expect "ndserver --listen-addr unixgram" "unixgram://"
 # A unix:// path is a file.
 expect "ndserver --listen-addr unix://$WORK/dir/inp" "//$WORK/dir/input.log"
+
+# The same through real readline: a bash in a tmux pane, Tab pressed. This is
+# where COMP_WORDBREAKS cuts "unix:" apart, and `complete` must be in place.
+sock="nd-completion-$$"
+tmux_() { tmux -L "$sock" "$@"; }
+nd_on_exit 'tmux -L "$sock" kill-server 2>/dev/null'
+printf 'set -g status off\n' >"$WORK/tmux.conf"
+cat >"$WORK/bashrc" <<RC
+PS1='$ '
+source "$(cd "$(dirname "$0")/../.." && pwd)/data/completion/netdisp.bash"
+RC
+tmux_ -f "$WORK/tmux.conf" new-session -d -x 120 -y 20 \
+  "env -i HOME=$WORK TERM=screen PATH=$PATH bash --noprofile --rcfile $WORK/bashrc -i"
+# typed TEXT EXPECTED: type TEXT and Tab; the prompt line must become EXPECTED
+# (tmux shows no trailing blank: "--listen-addr" means "--listen-addr "). Then it is cleared.
+prompt_line() { tmux_ capture-pane -p | grep '^\$' | tail -n 1; }
+typed() {
+  # shellcheck disable=SC2034 # read by the eval'ed condition
+  want="\$ $2"
+  tmux_ send-keys -l "$1"
+  tmux_ send-keys Tab
+  wait_until 10 eval '[[ "$(prompt_line)" == "$want" ]]' || fail "typing '$1' then Tab gave: $(prompt_line)"
+  tmux_ send-keys C-u
+}
+# The prompt first: keys typed before readline runs are not completed.
+wait_until 10 eval '[[ "$(prompt_line)" == "\$" ]]' || fail "no prompt in the tmux pane: $(tmux_ capture-pane -p)"
+typed "ndserver --listen" "ndserver --listen-addr"
+typed "ndproxy --gso o" "ndproxy --gso o"  # on and off: nothing to insert yet
+typed "ndproxy --gso of" "ndproxy --gso off"
+typed "netdisp reverse-p" "netdisp reverse-proxy"
+typed "ndclient --server-addr unixg" "ndclient --server-addr unixgram://"
+typed "ndserver --listen-addr unix:" "ndserver --listen-addr unix://"
+typed "ndserver --gro=of" "ndserver --gro=off"
+typed "ndclient --path $WORK/dir/inp" "ndclient --path $WORK/dir/input.log"
