@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -45,11 +46,42 @@ class Priority final : public spdlog::custom_flag_formatter {
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<Priority>(); }
 };
 
+std::atomic<void (*)()> erase_before_line{nullptr};
+
+// The stderr sink behind a check for another line to erase first (above).
+class Erasing final : public spdlog::sinks::sink {
+ public:
+  explicit Erasing(spdlog::sink_ptr inner) : inner_(std::move(inner)) {}
+  void log(const spdlog::details::log_msg& msg) override {
+    void (*erase)() = erase_before_line.load();
+    if (!erase) return inner_->log(msg);
+    std::lock_guard lock(stderr_line_lock());
+    erase();
+    inner_->log(msg);
+  }
+  void flush() override { inner_->flush(); }
+  void set_pattern(const std::string& pattern) override { inner_->set_pattern(pattern); }
+  void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override {
+    inner_->set_formatter(std::move(formatter));
+  }
+
+ private:
+  spdlog::sink_ptr inner_;
+};
+
 }  // namespace
+
+void erase_before_log_lines(void (*erase)()) { erase_before_line.store(erase); }
+
+std::mutex& stderr_line_lock() {
+  static std::mutex lock;
+  return lock;
+}
 
 void set_up_logging(const std::string& program) {
   to_journal = stderr_is_journal();
-  auto logger = spdlog::stderr_logger_mt(program);
+  auto logger = std::make_shared<spdlog::logger>(
+      program, std::make_shared<Erasing>(std::make_shared<spdlog::sinks::stderr_sink_mt>()));
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
   if (to_journal)
     formatter->add_flag<Priority>('*').set_pattern("%*%n %l: %v");

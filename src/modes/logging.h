@@ -8,6 +8,7 @@
 // `journalctl -p warning` finds the warnings, and has no timestamp: journald
 // stamps every line itself. stderr is the journal when $JOURNAL_STREAM, which
 // systemd sets, names stderr's device and inode ("dev:ino").
+#include <mutex>
 #include <string>
 
 namespace netdisp::modes {
@@ -19,5 +20,13 @@ void set_up_logging(const std::string& program);
 // The error that ends the program, outside the log: "program: message" as
 // one line on stderr, with the <3> priority when stderr is the journal.
 void print_error(const std::string& program, const std::string& message);
+
+// Another line shown on stderr that log lines must not mix with (the
+// client's progress line, modes/progress.h): while `erase` is set, it runs
+// before every log line is written, both under stderr_line_lock(), which the
+// other writer holds too while it draws. nullptr ends that; until then log
+// lines take no lock of ours. Call before any thread that logs starts.
+void erase_before_log_lines(void (*erase)());
+std::mutex& stderr_line_lock();
 
 }  // namespace netdisp::modes
