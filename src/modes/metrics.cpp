@@ -1,8 +1,10 @@
 #include "modes/metrics.h"
 
-#include <httplib.h>
-#include <netdb.h>
+#include <civetweb.h>
 #include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <mutex>
 
 #include "net/error.h"
 #include "version.h"
@@ -33,13 +35,16 @@ std::string labels(const stage::StageStats& row, std::string_view mode) {
   return out;
 }
 
-// The numeric host httplib binds to: "127.0.0.1", "::1".
-std::string numeric_host(const net::Address& address) {
-  char host[NI_MAXHOST];
-  if (::getnameinfo(address.get(), address.length(), host, sizeof host, nullptr, 0, NI_NUMERICHOST) != 0)
-    throw net::Error("--metrics-addr " + address.to_string() + ": not an IP address");
-  return host;
+// civetweb reports why it could not start (a bind error) through this
+// callback only; the constructor turns the first such line into its error.
+thread_local std::string start_error;
+int keep_log_message(const mg_connection* /*connection*/, const char* message) {
+  if (start_error.empty()) start_error = message;
+  spdlog::debug("metrics: {}", message);
+  return 1;  // handled: civetweb prints nothing itself
 }
+
+constexpr unsigned kFeatureIpv6 = 8;  // mg_check_feature()
 
 }  // namespace
 
@@ -71,47 +76,57 @@ std::string prometheus_text(const stage::StatsRows& rows, std::string_view mode)
   return out;
 }
 
-MetricsServer::MetricsServer(const net::Address& address, std::string mode)
-    : server_(std::make_unique<httplib::Server>()), mode_(std::move(mode)) {
-  // One worker: a scrape is short, and each idle thread costs memory.
-  server_->new_task_queue = [] { return new httplib::ThreadPool(1); };
-  server_->set_keep_alive_max_count(100);
-  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, with which a
-  // second process would share the port instead of failing to bind it.
-  server_->set_socket_options([](int fd) {
-    int on = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-  });
-  std::string host = numeric_host(address);
-  int port = address.port();
-  bool bound = port == 0 ? (port = server_->bind_to_any_port(host)) > 0 : server_->bind_to_port(host, port);
-  if (!bound) throw net::Error("--metrics-addr " + address.to_string() + ": " + net::errno_text(errno));
-  std::string shown = address.family() == AF_INET6 ? "[" + host + "]" : host;
-  spdlog::info("metrics on http://{}:{}/metrics", shown, port);
+MetricsServer::MetricsServer(const net::Address& address, std::string mode) : mode_(std::move(mode)) {
+  static std::once_flag library;
+  std::call_once(library, [] { mg_init_library(0); });
+  std::string shown = address.to_string();
+  if (address.family() == AF_INET6 && !mg_check_feature(kFeatureIpv6))
+    throw net::Error("--metrics-addr " + shown + ": this system's civetweb was built without IPv6; use an IPv4 "
+                     "address such as 127.0.0.1:" + std::to_string(address.port()));
+  // Two workers: Prometheus and a curl by hand at once. Connections close
+  // after each answer (civetweb's default), so neither holds a worker.
+  const char* options[] = {"listening_ports", shown.c_str(), "num_threads", "2", nullptr};
+  mg_callbacks callbacks{};
+  callbacks.log_message = keep_log_message;
+  start_error.clear();
+  context_ = mg_start(&callbacks, this, options);
+  if (!context_) {
+    std::string why = start_error.empty() ? "cannot listen" : start_error;
+    throw net::Error("--metrics-addr " + shown + ": " + why);
+  }
+  mg_set_request_handler(context_, "/metrics$", handle, this);
+  mg_server_port port{};
+  if (mg_get_server_ports(context_, 1, &port) == 1) {
+    std::string host = shown.substr(0, shown.rfind(':'));
+    spdlog::info("metrics on http://{}:{}/metrics", host, port.port);
+  }
 }
 
 MetricsServer::~MetricsServer() {
-  server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (context_) mg_stop(context_);
 }
 
 void MetricsServer::start(Stats stats) {
   stats_ = std::move(stats);
-  // Routed by hand, not by Server::Get: its patterns are std::regex, which
-  // would cost the binary more than the whole HTTP server.
-  server_->set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
-    if (request.path != "/metrics") {
-      response.status = 404;
-      response.set_content("not found: the counters are at /metrics\n", "text/plain");
-    } else if (request.method != "GET" && request.method != "HEAD") {
-      response.status = 405;
-      response.set_header("Allow", "GET, HEAD");
-    } else {
-      response.set_content(prometheus_text(stats_(), mode_), "text/plain; version=0.0.4; charset=utf-8");
-    }
-    return httplib::Server::HandlerResponse::Handled;
-  });
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  started_.store(true, std::memory_order_release);
+}
+
+int MetricsServer::handle(mg_connection* connection, void* self) {
+  auto& server = *static_cast<MetricsServer*>(self);
+  const mg_request_info* request = mg_get_request_info(connection);
+  bool head = std::strcmp(request->request_method, "HEAD") == 0;
+  if (!head && std::strcmp(request->request_method, "GET") != 0) {
+    mg_send_http_error(connection, 405, "only GET and HEAD\n");
+    return 405;
+  }
+  if (!server.started_.load(std::memory_order_acquire)) {
+    mg_send_http_error(connection, 503, "starting\n");
+    return 503;
+  }
+  std::string text = prometheus_text(server.stats_(), server.mode_);
+  mg_send_http_ok(connection, "text/plain; version=0.0.4; charset=utf-8", static_cast<long long>(text.size()));
+  if (!head) mg_write(connection, text.data(), text.size());
+  return 200;
 }
 
 }  // namespace netdisp::modes

@@ -70,7 +70,7 @@ rc=0
 assert_eq 1 "$rc" "exit status with --metrics-addr in use"
 grep -v ' info: ' "$WORK/inuse.err" >"$WORK/inuse.lines" || true
 assert_eq 1 "$(wc -l <"$WORK/inuse.lines")" "error lines with --metrics-addr in use"
-grep -q "metrics-addr 127.0.0.1:$held: Address already in use" "$WORK/inuse.lines" ||
+grep -Eq "metrics-addr 127.0.0.1:$held: .*Address already in use" "$WORK/inuse.lines" ||
   fail "the error does not name the address and the reason: $(cat "$WORK/inuse.lines")"
 nd_stop_ok holder
 rc=0
