@@ -59,6 +59,11 @@ int unknown_mode(std::string_view name) {
 }
 
 int run_mode(const Mode& mode, int argc, char** argv) {
+  // `ndserver --version` as `netdisp --version`: one binary, one version.
+  if (argc == 2 && (std::string_view(argv[1]) == "--version" || std::string_view(argv[1]) == "-V")) {
+    std::printf("netdisp %s\n", NETDISP_VERSION);
+    return 0;
+  }
   std::string program = "nd" + std::string(mode.name);
   argv[0] = program.data();
   modes::stop_on_signals_during_setup(argv[0], mode.stopped_during_setup);
