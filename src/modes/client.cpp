@@ -142,7 +142,7 @@ int client_main(int argc, char** argv, Run run) {
   for (const stage::Endpoint& server : servers) spdlog::info("sending {} to {}", path, server.to_string());
   // The live progress line (modes/progress.h): drawn by the supervisor, erased when it ends.
   std::optional<ProgressLine> line;
-  if (progress) line.emplace(supervisor, [&pipe] { return pipe.delivered_bytes(); }, input.total_size());
+  if (progress) line.emplace(supervisor, pipe, input.total_size());
   supervisor.spawn("client", [&] { pipe.run(control); });
   int code = supervisor.run([&] {
     stage::StatsRows rows;

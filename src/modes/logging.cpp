@@ -80,8 +80,8 @@ std::mutex& stderr_line_lock() {
 
 void set_up_logging(const std::string& program) {
   to_journal = stderr_is_journal();
-  auto logger = std::make_shared<spdlog::logger>(
-      program, std::make_shared<Erasing>(std::make_shared<spdlog::sinks::stderr_sink_mt>()));
+  auto logger = spdlog::stderr_logger_mt(program);
+  logger->sinks()[0] = std::make_shared<Erasing>(logger->sinks()[0]);  // before any thread logs
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
   if (to_journal)
     formatter->add_flag<Priority>('*').set_pattern("%*%n %l: %v");

@@ -1,6 +1,5 @@
 #include "modes/progress.h"
 
-#include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -11,6 +10,7 @@
 #include "modes/logging.h"
 #include "modes/supervisor.h"
 #include "net/error.h"
+#include "stage/pipe.h"
 
 namespace netdisp::modes {
 namespace {
@@ -42,42 +42,65 @@ std::size_t columns() {
   return 80;
 }
 
-}  // namespace
-
-std::string format_bytes(double bytes) {
-  static constexpr const char* kUnits[] = {" B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+// pv's units into `text` (format_bytes() below). snprintf into buffers, not
+// fmt and strings: this file's share of the binary's size budget.
+void put_bytes(char (&text)[16], double bytes) {
+  static constexpr char kUnits[][4] = {" B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
   std::size_t unit = 0;
   while (bytes >= 1024 && unit + 1 < std::size(kUnits)) {
     bytes /= 1024;
     ++unit;
   }
   // Rounding must not show 4 digits where 3 are wanted, nor 1024 of a unit.
-  if (bytes < 9.995) return fmt::format("{:.2f}{}", bytes, kUnits[unit]);
-  if (bytes < 99.95) return fmt::format("{:.1f}{}", bytes, kUnits[unit]);
-  return fmt::format("{:4}{}", std::lround(std::min(bytes, 1023.0)), kUnits[unit]);
+  if (bytes < 9.995)
+    std::snprintf(text, sizeof text, "%.2f%s", bytes, kUnits[unit]);
+  else if (bytes < 99.95)
+    std::snprintf(text, sizeof text, "%.1f%s", bytes, kUnits[unit]);
+  else
+    std::snprintf(text, sizeof text, "%4ld%s", std::lround(std::min(bytes, 1023.0)), kUnits[unit]);
+}
+
+void put_duration(char (&text)[24], double seconds) {
+  auto whole = static_cast<unsigned long>(std::clamp(seconds, 0.0, kMaxSeconds));
+  std::snprintf(text, sizeof text, "%lu:%02lu:%02lu", whole / 3600, whole / 60 % 60, whole % 60);
+}
+
+}  // namespace
+
+std::string format_bytes(double bytes) {
+  char text[16];
+  put_bytes(text, bytes);
+  return text;
 }
 
 std::string format_rate(double bytes_per_second) { return format_bytes(bytes_per_second) + "/s"; }
 
 std::string format_duration(double seconds) {
-  auto whole = static_cast<std::uint64_t>(std::clamp(seconds, 0.0, kMaxSeconds));
-  return fmt::format("{}:{:02}:{:02}", whole / 3600, whole / 60 % 60, whole % 60);
+  char text[24];
+  put_duration(text, seconds);
+  return text;
 }
 
 std::string progress_text(const ProgressState& state) {
   double average = state.seconds > 0 ? static_cast<double>(state.bytes) / state.seconds : 0;
-  std::string line = format_bytes(static_cast<double>(state.bytes));
-  if (state.total) line += " of " + format_bytes(static_cast<double>(*state.total));
-  line += fmt::format(" {} [{}] [{}]", format_duration(state.seconds), format_rate(state.rate), format_rate(average));
-  if (state.total) {
-    std::uint64_t total = *state.total, bytes = std::min(state.bytes, total);
-    int percent = total ? static_cast<int>(static_cast<double>(bytes) * 100 / static_cast<double>(total)) : 100;
-    line += fmt::format(" {:3}%", percent);
-    // pv's ETA: what is left at the average rate; blank when done or unknown.
-    if (bytes < total && average > 0)
-      line += " ETA " + format_duration(static_cast<double>(total - bytes) / average);
+  char bytes[16], total[16], rate[16], mean[16], time[24], eta[24] = "";
+  put_bytes(bytes, static_cast<double>(state.bytes));
+  put_duration(time, state.seconds);
+  put_bytes(rate, state.rate);
+  put_bytes(mean, average);
+  char line[160];  // room for every field at its widest; cut to kProgressWidth below
+  if (!state.total) {
+    int length = std::snprintf(line, sizeof line, "%s %s [%s/s] [%s/s]", bytes, time, rate, mean);
+    return std::string(line, std::min<std::size_t>(length, kProgressWidth));
   }
-  return line.substr(0, kProgressWidth);
+  std::uint64_t size = *state.total, done = std::min(state.bytes, size);
+  put_bytes(total, static_cast<double>(size));
+  int percent = size ? static_cast<int>(static_cast<double>(done) * 100 / static_cast<double>(size)) : 100;
+  // pv's ETA: what is left at the average rate; blank when done or unknown.
+  if (done < size && average > 0) put_duration(eta, static_cast<double>(size - done) / average);
+  int length = std::snprintf(line, sizeof line, "%s of %s %s [%s/s] [%s/s] %3d%%%s%s", bytes, total, time, rate,
+                             mean, percent, *eta ? " ETA " : "", eta);
+  return std::string(line, std::min<std::size_t>(length, kProgressWidth));
 }
 
 void add_progress_options(cxxopts::Options& options) {
@@ -96,9 +119,8 @@ bool progress_wanted(const cxxopts::ParseResult& result) {
   return ::isatty(STDERR_FILENO) == 1;
 }
 
-ProgressLine::ProgressLine(Supervisor& supervisor, std::function<std::uint64_t()> sent,
-                           std::optional<std::uint64_t> total)
-    : sent_(std::move(sent)), total_(total), terminal_(::isatty(STDERR_FILENO) == 1) {
+ProgressLine::ProgressLine(Supervisor& supervisor, const stage::Pipe& pipe, std::optional<std::uint64_t> total)
+    : pipe_(pipe), total_(total), terminal_(::isatty(STDERR_FILENO) == 1) {
   auto period = terminal_ ? kTerminalPeriod : kLinesPeriod;
   window_ = static_cast<int>(std::clamp<long>(std::chrono::seconds(1) / period, 1, kSamples - 1));
   // Only a line drawn in place can mix with log lines; each of the others is a whole line.
@@ -112,7 +134,8 @@ ProgressLine::~ProgressLine() {
 }
 
 void ProgressLine::tick() {
-  Sample now{std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(), sent_()};
+  Sample now{std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(),
+             pipe_.delivered_bytes()};
   std::string text = progress_text({now.bytes, total_, now.seconds, recent_rate(now)});
   samples_[next_] = now;
   next_ = (next_ + 1) % kSamples;

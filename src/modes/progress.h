@@ -11,9 +11,12 @@
 #include <chrono>
 #include <cstdint>
 #include <cxxopts.hpp>
-#include <functional>
 #include <optional>
 #include <string>
+
+namespace netdisp::stage {
+class Pipe;
+}
 
 namespace netdisp::modes {
 
@@ -46,12 +49,12 @@ void add_progress_options(cxxopts::Options& options);
 // when stderr is a terminal. Throws net::UsageError for both options at once.
 bool progress_wanted(const cxxopts::ParseResult& result);
 
-// Draws the line from the supervisor's thread (Supervisor::every) until it
-// is destroyed, which erases it. `sent` is read on every tick and must be
-// safe to call from that thread. One at a time per process.
+// Draws the line of `pipe`'s delivered bytes from the supervisor's thread
+// (Supervisor::every) until it is destroyed, which erases it. One at a time
+// per process.
 class ProgressLine {
  public:
-  ProgressLine(Supervisor& supervisor, std::function<std::uint64_t()> sent, std::optional<std::uint64_t> total);
+  ProgressLine(Supervisor& supervisor, const stage::Pipe& pipe, std::optional<std::uint64_t> total);
   ~ProgressLine();
   ProgressLine(const ProgressLine&) = delete;
   ProgressLine& operator=(const ProgressLine&) = delete;
@@ -66,7 +69,7 @@ class ProgressLine {
   void tick();
   double recent_rate(const Sample& now) const;
 
-  std::function<std::uint64_t()> sent_;
+  const stage::Pipe& pipe_;
   std::optional<std::uint64_t> total_;
   bool terminal_;
   int window_;  // how many ticks back "the last second" starts
