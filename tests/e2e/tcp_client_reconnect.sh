@@ -4,10 +4,9 @@
 # the same port: the client reconnects once and resumes. What arrived is
 # checked against what the client reports: the first file is a prefix of the
 # input, the second its suffix (resumed in order, nothing twice), and the bytes
-# missing between them are at least the "bytes possibly lost at breaks" the
-# client counted (the kernel's unacknowledged bytes at the break; bytes the
-# killed socat's kernel had acknowledged but socat never wrote are beyond what
-# a sender can see, and are reported here, not asserted).
+# missing between them are reported against the "bytes possibly lost at
+# breaks" the client counted (the kernel's unacknowledged bytes at the break),
+# and the client exits 1 whenever bytes are missing.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 nd_setup
@@ -45,6 +44,10 @@ assert_eq 1 "$reconnects" "reconnects"
 assert_eq "$size" "$sent" "bytes the client handed to the kernel"
 cmp -s -n "$got1" "$WORK/in.bin" "$WORK/out1.bin" || fail "the first receiver's file is not a prefix of the input"
 cmp -s "$WORK/out2.bin" <(tail -c "$got2" "$WORK/in.bin") || fail "the second receiver's file is not the input's suffix"
-((missing >= lost)) || fail "the client counted $lost bytes possibly lost, but only $missing are missing"
+# Neither figure bounds the other: the kernel's unacknowledged bytes at the
+# break include bytes the peer had received but not yet acknowledged (a
+# delayed ACK: seen here, 73728 counted with 65536 missing), and socat may
+# have received bytes it never wrote. What must hold: a loss is never hidden.
+((missing == 0 || lost > 0)) || fail "$missing bytes are missing, but the client counted none possibly lost"
 # Exit 0 only when everything was acknowledged; a loss it counted means exit 1.
 if ((lost > 0)); then assert_eq 1 "$status" "client exit status after a lossy break"; fi
