@@ -12,6 +12,7 @@ nd_setup
 # 6 MiB at 24 Mbit/s: about 2.1 s, long enough to watch.
 size=$((6 * 1024 * 1024))
 nd_random_file "$WORK/in.bin" "$size"
+nd_have_pty || skip "no pseudo-terminals here (is /dev/pts mounted?): tmux cannot open a pane"
 sock="nd-progress-$$"
 tmux_() { tmux -L "$sock" "$@"; }
 printf 'set -g remain-on-exit on\nset -g status off\n' >"$WORK/tmux.conf"

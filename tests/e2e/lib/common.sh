@@ -304,3 +304,9 @@ nd_random_file() {
 nd_is_root() {
   [[ $(id -u) -eq 0 ]]
 }
+
+# nd_have_pty: true where a pseudo-terminal can be opened (tmux needs one; a
+# chroot without /dev/pts mounted has none).
+nd_have_pty() {
+  python3 -c 'import os; os.openpty()' 2>/dev/null
+}
