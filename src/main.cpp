@@ -58,12 +58,16 @@ int unknown_mode(std::string_view name) {
   return kUsage;
 }
 
+int print_version() {
+  std::printf("netdisp %s\n", NETDISP_VERSION);
+  return 0;
+}
+
+bool is_version_flag(std::string_view arg) { return arg == "--version" || arg == "-V"; }
+
 int run_mode(const Mode& mode, int argc, char** argv) {
   // `ndserver --version` as `netdisp --version`: one binary, one version.
-  if (argc == 2 && (std::string_view(argv[1]) == "--version" || std::string_view(argv[1]) == "-V")) {
-    std::printf("netdisp %s\n", NETDISP_VERSION);
-    return 0;
-  }
+  if (argc == 2 && is_version_flag(argv[1])) return print_version();
   std::string program = "nd" + std::string(mode.name);
   argv[0] = program.data();
   modes::stop_on_signals_during_setup(argv[0], mode.stopped_during_setup);
@@ -100,10 +104,7 @@ int main(int argc, char** argv) {
     list_modes(stdout);
     return 0;
   }
-  if (first == "--version" || first == "-V") {
-    std::printf("netdisp %s\n", NETDISP_VERSION);
-    return 0;
-  }
+  if (is_version_flag(first)) return print_version();
   if (const Mode* mode = find_mode(first)) return run_mode(*mode, argc - 1, argv + 1);
   return unknown_mode(first);
 }

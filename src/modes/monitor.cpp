@@ -158,14 +158,19 @@ std::string StatsPrinter::json(const stage::StageStats& row, std::string_view ev
   return out + "}";
 }
 
-void print_stats_line(const std::string& line, StatsFormat format) {
-  if (format == StatsFormat::kText) return report(line);
-  // One whole line per fwrite: stdio locks stderr around it, as it does for
-  // the log's own writes, so lines never mix.
-  std::string whole = line + "\n";
-  erase_progress_line();  // the client's, if a terminal shows it (modes/progress.h)
-  std::fwrite(whole.data(), 1, whole.size(), stderr);
-  std::fflush(stderr);
+void StatsPrinter::print(const stage::StatsRows& rows, std::string_view event) {
+  for (const std::string& line : lines(rows, event)) {
+    if (format_ == StatsFormat::kText) {
+      report(line);
+      continue;
+    }
+    // One whole line per fwrite: stdio locks stderr around it, as it does for
+    // the log's own writes, so lines never mix.
+    std::string whole = line + "\n";
+    erase_progress_line();  // the client's, if a terminal shows it (modes/progress.h)
+    std::fwrite(whole.data(), 1, whole.size(), stderr);
+    std::fflush(stderr);
+  }
 }
 
 }  // namespace netdisp::modes

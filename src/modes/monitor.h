@@ -40,6 +40,9 @@ class StatsPrinter {
   // event: "summary", "counters" (SIGUSR1) or "interval" (rates since the
   // last interval, or since the start).
   std::vector<std::string> lines(const stage::StatsRows& rows, std::string_view event);
+  // Writes those lines on stderr: text as log lines, whatever -q says; JSON
+  // unprefixed, one object a line.
+  void print(const stage::StatsRows& rows, std::string_view event);
 
  private:
   struct Sample {
@@ -53,9 +56,5 @@ class StatsPrinter {
   std::map<std::string, Sample> last_;  // per row key, at the last interval
   std::chrono::steady_clock::time_point last_time_ = std::chrono::steady_clock::now();
 };
-
-// Writes one line of stats output on stderr, unprefixed (JSON) or as a log
-// line (text), whatever -q says.
-void print_stats_line(const std::string& line, StatsFormat format);
 
 }  // namespace netdisp::modes

@@ -68,8 +68,7 @@ void report(const std::string& line) {
 }
 
 Supervisor::Supervisor(stage::Control& control, OnHangup on_hangup, const Monitoring& monitoring)
-    : control_(control), on_hangup_(on_hangup), stats_interval_(monitoring.interval), format_(monitoring.format),
-      printer_(monitoring) {
+    : control_(control), on_hangup_(on_hangup), stats_interval_(monitoring.interval), printer_(monitoring) {
   sigset_t set = handled_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signals_ = net::UniqueFd(::signalfd(-1, &set, SFD_CLOEXEC));
@@ -170,7 +169,7 @@ void Supervisor::on_signal(int signal, const Stats& stats) {
 
 // event: "summary", "counters" (SIGUSR1), "interval" (--stats-interval).
 void Supervisor::print(const Stats& stats, const char* event) {
-  for (const std::string& line : printer_.lines(stats(), event)) print_stats_line(line, format_);
+  printer_.print(stats(), event);
 }
 
 }  // namespace netdisp::modes

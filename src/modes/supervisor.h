@@ -87,7 +87,6 @@ class Supervisor {
   std::atomic<int> running_{0};
   std::atomic<bool> failed_{false};
   std::chrono::milliseconds stats_interval_;
-  StatsFormat format_;
   StatsPrinter printer_;
   std::vector<Ticker> tickers_;
   std::unique_ptr<MetricsServer> metrics_;

@@ -9,7 +9,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 nd_setup
 
-# run_server NAME [JOURNAL_STREAM]: a server refusing every peer but 10.0.0.0/8,
+# run_server NAME [JOURNAL_STREAM]: a server refusing every peer but 127.0.0.2,
 # sent one datagram from 127.0.0.1 (a warning), then stopped (the summary).
 run_server() {
   local name=$1 stream=${2:-} addr environment=(env -u JOURNAL_STREAM)
@@ -17,7 +17,7 @@ run_server() {
   [[ "$stream" != stderr ]] || stream=$(stat -c '%d:%i' "$WORK/$name.err")
   [[ -z "$stream" ]] || environment=(env JOURNAL_STREAM="$stream")
   nd_start "$name" "${environment[@]}" "$ND/ndserver" --path "$WORK/$name.log" \
-    --listen-addr 127.0.0.1:0 --allow 10.0.0.0/8
+    --listen-addr 127.0.0.1:0 --allow 127.0.0.2/32
   addr=$(nd_listen_addr "$name" udp)
   echo hello | socat -u - "UDP-SENDTO:$addr"
   wait_log "$name" "refused datagram from 127\.0\.0\.1" || fail "$name: no warning for the refused datagram"
