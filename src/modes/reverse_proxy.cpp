@@ -68,18 +68,21 @@ cxxopts::Options reverse_proxy_options(const std::string& program) {
   return options;
 }
 
-// The channel, as a destination (upstreams send to it); its address is what
-// every subscriber's socket joins.
-stage::Endpoint multicast_channel(const cxxopts::ParseResult& args) {
+// The channel, as a destination (upstreams send to it); every subscriber
+// reads it on its own: a socket joined to the multicast group, or its own
+// receiver of a norm:// session or nats:// subject.
+stage::Endpoint channel_endpoint(const cxxopts::ParseResult& args) {
   std::string text = required(args, "multicast-addr");
-  stage::Endpoint group = stage::parse_endpoint(text, stage::Role::kSend, "multicast-addr");
-  if (group.stream() || !group.address.is_multicast())
-    throw net::UsageError("--multicast-addr " + text + " is not a multicast address (224.0.0.0/4 or ff00::/8)");
-  return group;
+  stage::Endpoint channel = stage::parse_endpoint(text, stage::Role::kSend, "multicast-addr");
+  if (!channel.channel())
+    throw net::UsageError("--multicast-addr " + text +
+                          " is not a multicast group (224.0.0.0/4 or ff00::/8), nor a norm:// or nats:// channel");
+  return channel;
 }
 
 struct ClientSettings {
-  net::Address group;
+  stage::Endpoint channel;
+  stage::InputSettings inputs;  // how each subscriber reads the channel
   net::SocketOptions sockets;
   std::chrono::milliseconds timeout;
   std::size_t buffer;
@@ -88,17 +91,14 @@ struct ClientSettings {
 
 // The pipe of one subscriber: its own socket joined to the group, into its TCP connection.
 std::unique_ptr<stage::Pipe> subscriber_pipe(const ClientSettings& settings, net::Accepted client) {
-  net::SocketOptions sockets = settings.sockets;
-  sockets.rcvbuf = std::min(sockets.rcvbuf, kClientRcvbuf);
-  sockets.reuse_port = false;  // the group's port is shared through SO_REUSEADDR, set for every group listener
-  auto group = std::make_unique<stage::UdpSource>(net::open_udp_listener(settings.group, sockets), net::AccessList());
-  auto source = stage::frame_datagram_input(std::move(group), settings.framing, kUpstreamChunk);
+  auto source = stage::frame_lines_out(stage::open_source(settings.channel, settings.inputs), settings.framing,
+                                       kUpstreamChunk);
   std::vector<std::unique_ptr<stage::Sink>> sinks;
   sinks.push_back(std::make_unique<stage::TcpSink>(std::move(client.fd), client.peer, settings.timeout, settings.buffer));
   sinks = stage::frame_sinks(std::move(sinks), settings.framing);
   auto pipe = std::make_unique<stage::Pipe>(std::move(source), std::move(sinks));
   pipe->set_peer(client.peer.to_string());  // every client's pipe reads the same group
-  pipe->set_drain_timeout(sockets.drain_seconds);
+  pipe->set_drain_timeout(settings.sockets.drain_seconds);
   return pipe;
 }
 
@@ -111,9 +111,14 @@ int reverse_proxy_main(int argc, char** argv, Run run) {
   Monitoring monitor = monitoring(args, argv[0]);
 
   // Check the whole command line before opening anything.
-  stage::Endpoint channel = multicast_channel(args);
-  ClientSettings settings{channel.address, socket_options(args), {}, 0, {}};
+  stage::Endpoint channel = channel_endpoint(args);
+  ClientSettings settings{channel, {}, socket_options(args), {}, 0, {}};
   read_receive_framing(args, settings.framing);
+  settings.inputs.sockets = settings.sockets;
+  settings.inputs.sockets.rcvbuf = std::min(settings.sockets.rcvbuf, kClientRcvbuf);
+  // The group's port is shared through SO_REUSEADDR, set for every group listener.
+  settings.inputs.sockets.reuse_port = false;
+  settings.inputs.framing = settings.framing;
   auto tcp_listens = parse_addresses(required_list(args, "tcp-listen-addr"), net::PortRule::kZeroAllowed,
                                      "tcp-listen-addr");
   std::vector<std::string> upstream_texts;
@@ -147,7 +152,7 @@ int reverse_proxy_main(int argc, char** argv, Run run) {
   // Downstream: one acceptor per --tcp_listen_addr, one thread per client.
   for (const net::Address& listen : tcp_listens) {
     net::TcpListener listener = net::open_tcp_listener(listen, settings.sockets);
-    spdlog::info("listening on tcp {} for subscribers of udp {}", listener.bound.to_string(), settings.group.to_string());
+    spdlog::info("listening on tcp {} for subscribers of {}", listener.bound.to_string(), channel.to_string());
     workers.push_back(std::make_unique<stage::TcpAcceptor>(
         std::move(listener), inputs.allow, inputs.max_clients,
         [&settings](net::Accepted client) { return subscriber_pipe(settings, std::move(client)); }));

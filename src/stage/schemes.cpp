@@ -9,6 +9,7 @@
 #include "net/endpoint.h"
 #include "net/error.h"
 #include "net/stream_socket.h"
+#include "stage/modules.h"
 #include "stage/pipe.h"
 #include "stage/stream_sink.h"
 #include "stage/stream_source.h"
@@ -24,14 +25,24 @@ struct Param {
   std::string_view help;
 };
 
+// What the text between "scheme://" and '?' is.
+enum class AddressKind {
+  kHostPort,  // resolved here into Endpoint::address
+  kPath,      // a unix socket path, into Endpoint::address
+  kTarget,    // the transport module reads Endpoint::target itself (nats://servers/subject)
+};
+
 struct Scheme {
   std::string_view name;
   std::string_view summary;
   bool stream;  // a byte stream (tcp, unix) rather than datagrams
-  bool path;    // the address is a unix socket path rather than host:port
+  AddressKind address;
+  bool channel;  // can carry a reverse-proxy channel (udp: multicast groups only)
   std::span<const Param> params;
   std::unique_ptr<Worker> (*open_input)(const Endpoint&, const InputSettings&, const SinkMaker&);
+  std::unique_ptr<Source> (*open_source)(const Endpoint&, const InputSettings&);
   void (*open_outputs)(std::span<const Endpoint>, const OutputSettings&, std::vector<std::unique_ptr<Sink>>&);
+  bool module = false;  // served by netdisp-NAME.so (stage/transport.h), loaded on first use
 };
 
 namespace {
@@ -87,6 +98,13 @@ std::unique_ptr<Worker> open_datagram_input(const Endpoint& endpoint, const Inpu
   return pipe;
 }
 
+std::unique_ptr<Source> open_datagram_source(const Endpoint& endpoint, const InputSettings& settings) {
+  auto source = std::make_unique<UdpSource>(
+      net::open_udp_listener(endpoint.address, options_for(endpoint, settings.sockets)), settings.allow);
+  if (settings.framing.receive_lines && settings.framing.prefix.peer) source->keep_peers();
+  return source;
+}
+
 // Destinations without bind= share one UdpSink (one message list per batch for
 // all of them); each with bind= has its own, since its sockets differ.
 void open_datagram_outputs(std::span<const Endpoint> endpoints, const OutputSettings& settings,
@@ -137,20 +155,68 @@ void open_stream_outputs(std::span<const Endpoint> endpoints, const OutputSettin
   }
 }
 
+// ---- schemes served by a transport module (stage/transport.h) ----
+
+std::unique_ptr<Worker> open_module_input(const Endpoint& endpoint, const InputSettings& settings,
+                                          const SinkMaker& make_sinks) {
+  const Transport& transport = load_transport(endpoint.scheme->name);
+  if (transport.open_input) return transport.open_input(endpoint, settings, make_sinks);
+  auto source = frame_lines_out(transport.open_source(endpoint, settings), settings.framing, settings.datagram_size);
+  log_listening(endpoint.to_string(), "", settings);
+  return std::make_unique<Pipe>(std::move(source), frame_sinks(make_sinks(), settings.framing));
+}
+
+[[noreturn]] void refuse_shared_reading(const Endpoint& endpoint) {
+  throw net::UsageError(endpoint.to_string() + ": " + std::string(endpoint.scheme->name) +
+                        ":// cannot be read by several listeners at once");
+}
+
+std::unique_ptr<Source> open_module_source(const Endpoint& endpoint, const InputSettings& settings) {
+  const Transport& transport = load_transport(endpoint.scheme->name);
+  if (!transport.open_source) refuse_shared_reading(endpoint);
+  return transport.open_source(endpoint, settings);
+}
+
+void open_module_outputs(std::span<const Endpoint> endpoints, const OutputSettings& settings,
+                         std::vector<std::unique_ptr<Sink>>& sinks) {
+  load_transport(endpoints.front().scheme->name).open_outputs(endpoints, settings, sinks);
+}
+
 constexpr std::array kUdpParams = {
     Param{"source", Role::kListen, "source-specific multicast: receive the group only from this sender (repeatable)"},
     Param{"bind", Role::kSend, "send from this local ADDR or ADDR:PORT (nc -s/-p, socat bind=)"},
 };
 
+// Each module's parameters; their values are checked by the module (Transport::check).
+constexpr std::array kSrtParams = {
+    Param{"mode", Role::kEither, "caller, listener or rendezvous (default: caller to send, listener to receive)"},
+};
+
+constexpr std::array kNormParams = {
+    Param{"rate", Role::kSend, "the fixed sending rate in bits/s"},
+};
+
+constexpr std::array kNatsParams = {
+    Param{"queue", Role::kListen, "a queue group: each message goes to one member of the group"},
+};
+
 constexpr std::array kSchemes = {
-    Scheme{"udp", "datagrams, unicast, multicast or broadcast (the default)", false, false, kUdpParams,
-           open_datagram_input, open_datagram_outputs},
-    Scheme{"tcp", "a byte stream; one thread per connection", true, false, {}, open_stream_input,
-           open_stream_outputs},
-    Scheme{"unix", "a local byte stream (unix:///path/to.sock)", true, true, {}, open_stream_input,
-           open_stream_outputs},
-    Scheme{"unixgram", "local datagrams (unixgram:///dev/log)", false, true, {}, open_datagram_input,
-           open_datagram_outputs},
+    Scheme{"udp", "datagrams, unicast, multicast or broadcast (the default)", false, AddressKind::kHostPort, true,
+           kUdpParams, open_datagram_input, open_datagram_source, open_datagram_outputs},
+    Scheme{"tcp", "a byte stream; one thread per connection", true, AddressKind::kHostPort, false, {},
+           open_stream_input, nullptr, open_stream_outputs},
+    Scheme{"unix", "a local byte stream (unix:///path/to.sock)", true, AddressKind::kPath, false, {},
+           open_stream_input, nullptr, open_stream_outputs},
+    Scheme{"unixgram", "local datagrams (unixgram:///dev/log)", false, AddressKind::kPath, false, {},
+           open_datagram_input, open_datagram_source, open_datagram_outputs},
+    Scheme{"srt", "SRT (Secure Reliable Transport): live streams with repair, or files (?transtype=file)", false,
+           AddressKind::kHostPort, false, kSrtParams, open_module_input, open_module_source, open_module_outputs,
+           true},
+    Scheme{"norm", "NORM (RFC 5740): reliable multicast (or unicast) to many receivers", false,
+           AddressKind::kHostPort, true, kNormParams, open_module_input, open_module_source, open_module_outputs,
+           true},
+    Scheme{"nats", "NATS subjects (nats://[user:pass@]host:port[,host:port]/subject)", false, AddressKind::kTarget,
+           true, kNatsParams, open_module_input, open_module_source, open_module_outputs, true},
 };
 
 std::string known_schemes() {
@@ -174,15 +240,20 @@ void check_params(const Endpoint& endpoint, Role role, const std::string& option
   std::string where = std::string(endpoint.scheme->name) + (role == Role::kListen ? ":// listen" : ":// destination");
   for (const auto& param_pair : endpoint.params) {
     const std::string& name = param_pair.first;  // not a structured binding: clang 14 cannot capture one
+    auto takes = [role](const Param& param) { return param.role == role || param.role == Role::kEither; };
     auto known = std::find_if(endpoint.scheme->params.begin(), endpoint.scheme->params.end(),
-                              [&](const Param& param) { return param.name == name && param.role == role; });
+                              [&](const Param& param) { return param.name == name && takes(param); });
     if (known == endpoint.scheme->params.end()) {
       std::string list;
       for (const Param& param : endpoint.scheme->params)
-        if (param.role == role) list += (list.empty() ? "" : ", ") + std::string(param.name);
+        if (takes(param)) list += (list.empty() ? "" : ", ") + std::string(param.name);
       bad("unknown parameter '" + name + "' for " + where + " addresses (known: " + (list.empty() ? "none" : list) +
           ")");
     }
+  }
+  if (endpoint.scheme->module) {
+    if (auto check = load_transport(endpoint.scheme->name).check) check(endpoint, role);
+    return;
   }
   if (!endpoint.values("source").empty() && !endpoint.address.is_multicast())
     bad("source= is for multicast groups (source-specific multicast)");
@@ -192,9 +263,24 @@ void check_params(const Endpoint& endpoint, Role role, const std::string& option
 
 }  // namespace
 
-std::string Endpoint::to_string() const { return std::string(scheme->name) + "://" + address.to_string(); }
+std::string Endpoint::to_string() const {
+  if (scheme->address != AddressKind::kTarget) return std::string(scheme->name) + "://" + address.to_string();
+  // Credentials (user:pass@host) are never shown: messages and logs name the rest.
+  std::string shown = target;
+  for (std::size_t at = shown.find('@'); at != std::string::npos; at = shown.find('@')) {
+    std::size_t start = shown.rfind(',', at);
+    start = start == std::string::npos ? 0 : start + 1;
+    shown.erase(start, at + 1 - start);
+  }
+  return std::string(scheme->name) + "://" + shown;
+}
 
 bool Endpoint::stream() const { return scheme->stream; }
+
+bool Endpoint::channel() const {
+  return scheme->channel && (scheme->address == AddressKind::kTarget || scheme->name != "udp" ||
+                             address.is_multicast());
+}
 
 std::vector<std::string> Endpoint::values(std::string_view name) const {
   std::vector<std::string> found;
@@ -209,9 +295,11 @@ Endpoint parse_endpoint(std::string_view text, Role role, const std::string& opt
   endpoint.text = std::string(text);
   endpoint.scheme = &find_scheme(parts.scheme, text, option);
   endpoint.params = std::move(parts.params);
-  if (endpoint.scheme->path) {
+  endpoint.target = parts.rest;
+  if (endpoint.scheme->module) load_transport(endpoint.scheme->name);  // a build without it says so first
+  if (endpoint.scheme->address == AddressKind::kPath) {
     endpoint.address = net::parse_unix_endpoint_path(parts.rest, endpoint.scheme->name);
-  } else {
+  } else if (endpoint.scheme->address == AddressKind::kHostPort) {
     endpoint.address = net::parse_address(parts.rest, role == Role::kListen ? net::PortRule::kZeroAllowed
                                                                             : net::PortRule::kNonZero);
   }
@@ -230,7 +318,8 @@ std::vector<Endpoint> parse_endpoints(const std::vector<std::string>& texts, Rol
     for (const Endpoint& earlier : endpoints) {
       bool same = earlier.scheme == endpoint.scheme && earlier.address.length() == endpoint.address.length() &&
                   std::memcmp(earlier.address.get(), endpoint.address.get(), endpoint.address.length()) == 0;
-      if (same && (endpoint.scheme->path || endpoint.address.port() != 0))
+      if (endpoint.scheme->address == AddressKind::kTarget) same = earlier.text == endpoint.text;
+      if (same && (endpoint.scheme->address != AddressKind::kHostPort || endpoint.address.port() != 0))
         throw net::UsageError("--" + option + " " + text + " is given twice");
     }
     endpoints.push_back(std::move(endpoint));
@@ -241,6 +330,11 @@ std::vector<Endpoint> parse_endpoints(const std::vector<std::string>& texts, Rol
 std::unique_ptr<Worker> open_input(const Endpoint& endpoint, const InputSettings& settings,
                                    const SinkMaker& make_sinks) {
   return endpoint.scheme->open_input(endpoint, settings, make_sinks);
+}
+
+std::unique_ptr<Source> open_source(const Endpoint& endpoint, const InputSettings& settings) {
+  if (!endpoint.scheme->open_source) refuse_shared_reading(endpoint);
+  return endpoint.scheme->open_source(endpoint, settings);
 }
 
 std::vector<std::unique_ptr<Sink>> open_outputs(const std::vector<Endpoint>& destinations,
@@ -255,13 +349,24 @@ std::vector<std::unique_ptr<Sink>> open_outputs(const std::vector<Endpoint>& des
   return sinks;
 }
 
+namespace {
+std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::kListen: return "listen";
+    case Role::kSend: return "destination";
+    case Role::kEither: break;
+  }
+  return "listen, destination";
+}
+}  // namespace
+
 std::string endpoint_help() {
   std::string help = "Addresses are endpoints, [scheme://]address[?name=value&...]:\n";
   for (const Scheme& scheme : kSchemes) {
     help += "  " + std::string(scheme.name) + "://  " + std::string(scheme.summary) + "\n";
     for (const Param& param : scheme.params)
-      help += "      ?" + std::string(param.name) + "=...  (" + (param.role == Role::kListen ? "listen" : "destination") +
-              ") " + std::string(param.help) + "\n";
+      help += "      ?" + std::string(param.name) + "=...  (" + std::string(role_name(param.role)) + ") " +
+              std::string(param.help) + "\n";
   }
   return help;
 }

@@ -6,7 +6,11 @@
 // or a path), which query parameters it takes, and how it opens an input (a
 // listen endpoint) and outputs (destinations). Modes parse their endpoints
 // here and wire what the table opens; they never name a transport. A new
-// scheme is one row in schemes.cpp plus its stage files.
+// scheme is one row in schemes.cpp plus its stage files. Transports built on
+// a library of their own (srt, norm, nats) live in loadable modules
+// (src/transports/NAME, netdisp-NAME.so; stage/transport.h): the library is
+// loaded only when an endpoint of its scheme is used, so a plain UDP process
+// does not carry it.
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -22,17 +26,20 @@
 #include "stage/control.h"
 #include "stage/framing.h"
 #include "stage/sink.h"
+#include "stage/source.h"
 #include "stage/worker.h"
 
 namespace netdisp::stage {
 
-enum class Role { kListen, kSend };
+// kEither only in the table: a query parameter both roles take.
+enum class Role { kListen, kSend, kEither };
 
 struct Scheme;
 
 struct Endpoint {
   const Scheme* scheme = nullptr;
-  net::Address address;  // host:port, or a unix path
+  net::Address address;  // host:port, or a unix path; unset for schemes whose transport parses `target`
+  std::string target;    // the address as written, between "scheme://" and '?' ("h:p", "/path", "srv/subject")
   std::vector<std::pair<std::string, std::string>> params;
   std::string text;  // as the user wrote it, for messages and log file names
 
@@ -41,6 +48,9 @@ struct Endpoint {
   // The values of a query parameter, in order (repeatable ones have several).
   std::vector<std::string> values(std::string_view name) const;
   bool stream() const;  // a byte stream (tcp, unix) rather than datagrams
+  // Whether it can carry a reverse-proxy channel (a udp multicast group,
+  // norm://, nats://): a destination that many listeners can each receive.
+  bool channel() const;
 };
 
 // Parses one endpoint given to `option` ("listen-addr"): the scheme, its
@@ -69,6 +79,10 @@ using SinkMaker = std::function<std::vector<std::unique_ptr<Sink>>()>;
 // "listening on SCHEME ADDRESS". Throws for setup failures (bind ...).
 std::unique_ptr<Worker> open_input(const Endpoint& endpoint, const InputSettings& settings,
                                    const SinkMaker& make_sinks);
+
+// One source reading a listen endpoint, without logging: what each
+// reverse-proxy subscriber reads the channel with. Throws as open_input does.
+std::unique_ptr<Source> open_source(const Endpoint& endpoint, const InputSettings& settings);
 
 // How a mode wants its destinations served.
 struct OutputSettings {

@@ -153,7 +153,7 @@ row_ok "${C[@]}" --server_addr 127.0.0.1:9 --linger 0 --ignore-send-errors
 row 2 "--tee with --path -" "$ND/ndserver" --path - --tee --listen_addr 127.0.0.1:0
 row 2 "exit-on-write-error is for log files" "$ND/ndserver" --path - --exit-on-write-error --listen_addr 127.0.0.1:0
 # ---- endpoints: schemes, query parameters, unix paths ----
-row 2 "unknown scheme 'http://' \\(known: udp, tcp, unix, unixgram\\)" "${C[@]}" --server_addr http://127.0.0.1:9
+row 2 "unknown scheme 'http://' \\(known: udp, tcp, unix, unixgram, srt, norm, nats\\)" "${C[@]}" --server_addr http://127.0.0.1:9
 row 2 "empty scheme" "${C[@]}" --server_addr ://127.0.0.1:9
 row 2 "tcp:// is point to point" "${C[@]}" --server_addr tcp://239.1.2.3:9
 row 2 "tcp:// is point to point" "${C[@]}" --server_addr tcp://255.255.255.255:9
