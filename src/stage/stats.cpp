@@ -36,6 +36,10 @@ constexpr std::array<StatInfo, static_cast<std::size_t>(Stat::kCount)> kStats = 
     {"failed_clients", "stream connections whose pipe could not start", false},
     {"clients", "stream connections open now", true},
     {"buffered_bytes", "bytes waiting in the stage's buffer for a slow peer now", true},
+    {"publish_errors", "JetStream publications that failed or were not acknowledged", false},
+    {"js_acks_pending", "JetStream publications waiting for their acknowledgement now", true},
+    {"redelivered", "JetStream messages received again (unacknowledged in time, or left unwritten at a stop)",
+     false},
 }};
 
 }  // namespace

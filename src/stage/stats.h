@@ -42,6 +42,9 @@ enum class Stat : std::uint8_t {
   kFailedClients,         // connections whose pipe could not start
   kClients,               // gauge: connected now
   kBufferedBytes,         // gauge: waiting in the stage's buffer now
+  kPublishErrors,         // JetStream: publications the stream did not acknowledge (an error, a timeout)
+  kJsAcksPending,         // gauge: JetStream publications not acknowledged yet
+  kRedelivered,           // JetStream: messages received again (not acknowledged in time, or left at a stop)
   kCount
 };
 
