@@ -45,9 +45,12 @@
 #       the default being every UDP packet), 'udp', 'tcp', 'tcp:PORT' (TCP with
 #       source or destination port PORT: in the receiver the data of a
 #       connection to PORT, in the sender its ACKs) or 'all' (every IPv4/IPv6
-#       packet; ARP is not in this hook, so neighbours still resolve).
+#       packet that did not come over lo; ARP is not in this hook, so
+#       neighbours still resolve).
 #       TENTHS 0 adds nothing. Rules add up; nd_lossy_clear NS removes them.
 #   nd_lossy_clear NS       Removes every loss rule of NS.
+#   nd_lossy_set NS TENTHS [WHAT]  Replaces NS's loss rules with this one (one
+#       nft run: clear + drop, for a bench that changes the loss between trials).
 #   nd_lossy_dropped NS     Prints how many packets NS's loss rules dropped.
 #   nd_lossy_rate DEV RATE [NS]  tbf at RATE (tc syntax: 500mbit) on DEV's way
 #       out (ndbr0: everything the sender sends; ndvK: what goes to rK only;
@@ -159,14 +162,17 @@ EOB
 }
 
 # _nd_lossy_nft NS RULE...: adds RULE to NS's loss chain (table and chain
-# made on first use: 'add' of an existing one changes nothing), one nft run.
+# made on first use: 'add' of an existing one changes nothing), one nft run;
+# with _ND_LOSSY_FLUSH=1 the chain's rules are removed first.
 _nd_lossy_nft() {
-  local ns=$1
+  local ns=$1 flush=""
   shift
+  [[ ${_ND_LOSSY_FLUSH:-0} != 1 ]] || flush="flush chain inet nd_lossy input"
   _nd_lossy_do _nd_lossy_nft_in "$ns" <<EON
 add table inet nd_lossy
 add chain inet nd_lossy input { type filter hook input priority 0; policy accept; }
-add rule inet nd_lossy input $*
+$flush
+${*:+add rule inet nd_lossy input $*}
 EON
 }
 
@@ -178,9 +184,12 @@ nd_lossy_drop() {
   local ns=$1 tenths=$2 what=${3:-udp} match
   _nd_lossy_inside
   [[ $tenths =~ ^[0-9]+$ && $tenths -le 1000 ]] || { echo "FAIL: nd_lossy_drop: TENTHS '$tenths' is not 0..1000" >&2; exit 1; }
-  ((tenths > 0)) || return 0
+  if ((tenths == 0)); then
+    [[ ${_ND_LOSSY_FLUSH:-0} != 1 ]] || _nd_lossy_nft "$ns"
+    return 0
+  fi
   case $what in
-    all) match="meta nfproto { ipv4, ipv6 }" ;;
+    all) match="iifname != lo meta nfproto { ipv4, ipv6 }" ;;
     udp) match="meta l4proto udp" ;;
     tcp) match="meta l4proto tcp" ;;
     tcp:[0-9]*) match="tcp dport ${what#tcp:} numgen random mod 1000 < $tenths counter drop
@@ -190,6 +199,10 @@ add rule inet nd_lossy input tcp sport ${what#tcp:}" ;;
   [[ -n ${match:-} && $what =~ ^(all|udp|tcp|tcp:[0-9]+|[0-9]+)$ ]] ||
     { echo "FAIL: nd_lossy_drop: WHAT '$what' is not PORT, udp, tcp, tcp:PORT or all" >&2; exit 1; }
   _nd_lossy_nft "$ns" "$match numgen random mod 1000 < $tenths counter drop"
+}
+
+nd_lossy_set() {
+  _ND_LOSSY_FLUSH=1 nd_lossy_drop "$@"
 }
 
 nd_lossy_clear() {
