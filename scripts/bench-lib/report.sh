@@ -594,7 +594,8 @@ Columns: runs whose copies all have the input's sha256 / runs; runs done within 
 bits / (time from starting the sender to the last receiver holding the file), as a share of the paced rate (median,
 min-max); repair overhead = bytes the sender put on the wire (its bridge's TX counter: Ethernet, IP and UDP or TCP
 headers included, once per multicast datagram) / file size, beside the minimum 1/(1-p) that a sender without any
-header needs; feedback = packets that came back to the sender (acknowledgements, NACKs, reports) per packet it sent.
+header needs; feedback = packets that came back to the sender (acknowledgements, NACKs, reports) per packet it sent; sender exit
+status: 124 = still running at the cut-off (timeout), 137 = still running 10 s after the last copy was whole (killed).
 
 Commands (P a fresh port per trial, R = 10.88.0.11, OUT a file and DIR a directory beside the receiver):
 - netdisp TCP: \`ndserver --path OUT --listen-addr tcp://R:P\`, \`ndclient --path IN --server-addr tcp://R:P --rate $LOSSY_RATE\`
@@ -604,15 +605,15 @@ Commands (P a fresh port per trial, R = 10.88.0.11, OUT a file and DIR a directo
 - srt-file-transmit (srt-tools $(dpkg-query -W -f='${Version}' srt-tools 2>/dev/null)): \`srt-file-transmit "srt://:P?mode=listener" file://DIR/\`, \`srt-file-transmit file://IN "srt://R:P?maxbw=$((LOSSY_RATE / 8))"\` (file mode; maxbw in bytes/s)
 - socat over TCP: \`socat -u TCP4-LISTEN:P,bind=R CREATE:OUT\`, \`socat -u OPEN:IN TCP4:R:P,setsockopt-int=1:47:$((LOSSY_RATE / 8))\` (SO_MAX_PACING_RATE: the kernel paces it at the same rate)
 
-| row | loss % | sha256 equal | within 3x ideal | goodput / paced rate | repair overhead | minimum | feedback per data packet | the issue's figure (goodput) |
-|---|---|---|---|---|---|---|---|---|
+| row | loss % | sha256 equal | within 3x ideal | goodput / paced rate | repair overhead | minimum | feedback per data packet | sender exit status | the issue's figure (goodput) |
+|---|---|---|---|---|---|---|---|---|---|
 EOS
   local all_tools why
   all_tools="$tools $(vals sec=lossy-missing -- tool | tr '\n' ' ')"
   for tool in $all_tools; do
     why=$(vals sec=lossy-missing tool="$tool" -- why | head -n 1)
     if [[ -n $why ]]; then
-      echo "| $(lossy_label "$tool") | - | ${why//_/ } | | | | | | |"
+      echo "| $(lossy_label "$tool") | - | ${why//_/ } | | | | | | | |"
       continue
     fi
     for loss in $losses; do
@@ -620,7 +621,9 @@ EOS
       echo "| $(lossy_label "$tool") | $(loss_text "$loss") | $(lossy_ok_runs "$tool" "$loss" sha_ok)" \
         "| $(lossy_ok_runs "$tool" "$loss" within_3x) | $(med_range "$(s "${f[@]}" -- share)" fmt_3)" \
         "| $(med_range "$(s "${f[@]}" -- overhead)" fmt_3) | $(fmt_3 "$(lossy_min "$loss")")" \
-        "| $(med_range "$(s "${f[@]}" -- fb_per_data)" fmt_3) | $(lossy_issue_figure "$tool" "$loss") |"
+        "| $(med_range "$(s "${f[@]}" -- fb_per_data)" fmt_3)" \
+        "| $(vals "${f[@]}" -- sender_rc | sort | uniq -c | awk '{ printf "%s%s x%d", (NR > 1 ? ", " : ""), $2, $1 }')" \
+        "| $(lossy_issue_figure "$tool" "$loss") |"
     done
   done
   echo
