@@ -190,6 +190,14 @@ constexpr std::array kUdpParams = {
 // Each module's parameters; their values are checked by the module (Transport::check).
 constexpr std::array kSrtParams = {
     Param{"mode", Role::kEither, "caller, listener or rendezvous (default: caller to send, listener to receive)"},
+    Param{"transtype", Role::kEither, "live (default: messages with a latency bound) or file (every byte arrives)"},
+    Param{"latency", Role::kEither, "MS the receiver holds packets for repair (default 120 live, 1000 file)"},
+    Param{"passphrase", Role::kEither, "encrypt with this secret (10 to 79 characters; both sides alike)"},
+    Param{"pbkeylen", Role::kEither, "the key length: 16, 24 or 32 bytes (AES-128/192/256; default 16)"},
+    Param{"streamid", Role::kEither, "the caller's stream id; a listener accepts only callers giving it"},
+    Param{"maxbw", Role::kEither, "the sending rate cap in bytes/s, retransmissions included (0: default)"},
+    Param{"rcvbuf", Role::kEither, "the library's receive buffer in bytes"},
+    Param{"payloadsize", Role::kEither, "bytes per packet, at most 1456 (default 1316: 7 MPEG-TS packets)"},
 };
 
 constexpr std::array kNormParams = {

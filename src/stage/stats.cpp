@@ -40,6 +40,13 @@ constexpr std::array<StatInfo, static_cast<std::size_t>(Stat::kCount)> kStats = 
     {"js_acks_pending", "JetStream publications waiting for their acknowledgement now", true},
     {"redelivered", "JetStream messages received again (unacknowledged in time, or left unwritten at a stop)",
      false},
+    {"srt_packets_sent", "srt:// senders: packets sent, retransmissions included", false},
+    {"srt_packets_received", "srt:// receivers: packets received", false},
+    {"srt_retransmitted_packets", "srt://: packets sent again (senders) or received again (receivers)", false},
+    {"srt_lost_packets", "srt://: packets reported lost, then repaired or dropped", false},
+    {"srt_dropped_too_late_packets", "srt://: packets given up as too late for the latency (live mode)", false},
+    {"rtt_ms", "srt://: the connection's round-trip time in milliseconds", true},
+    {"bandwidth_mbps", "srt://: the library's estimate of the link's bandwidth in Mbit/s", true},
 }};
 
 }  // namespace

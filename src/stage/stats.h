@@ -45,6 +45,13 @@ enum class Stat : std::uint8_t {
   kPublishErrors,         // JetStream: publications the stream did not acknowledge (an error, a timeout)
   kJsAcksPending,         // gauge: JetStream publications not acknowledged yet
   kRedelivered,           // JetStream: messages received again (not acknowledged in time, or left at a stop)
+  kSrtPacketsSent,        // srt://: packets the library sent (retransmissions included)
+  kSrtPacketsReceived,    // srt://: packets the library received
+  kSrtRetransmitted,      // srt://: packets sent again (sender) or received again (receiver)
+  kSrtLost,               // srt://: packets reported lost (and then repaired, or dropped)
+  kSrtDroppedTooLate,     // srt://: packets given up as too late for the latency (live mode)
+  kRttMs,                 // gauge: srt://: round-trip time, ms
+  kBandwidthMbps,         // gauge: srt://: the library's estimate of the link's bandwidth, Mbit/s
   kCount
 };
 

@@ -1,0 +1,360 @@
+#include "transports/srt/srt_sink.h"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "net/error.h"
+
+namespace netdisp::transports::srt {
+
+using stage::add;
+using stage::get;
+namespace {
+
+constexpr int kWaitMs = 100;  // a waiting send looks at the stop flag this often
+constexpr auto kRetry = std::chrono::seconds(1);
+constexpr auto kAckTimeout = std::chrono::seconds(30);  // flush: the receiver acknowledges nothing for this long
+
+bool would_block(int error) { return error == SRT_EASYNCSND || error == SRT_ETIMEOUT; }
+
+// Waits until the socket connected or failed; false when a stop came first.
+bool wait_connected(SRTSOCKET socket, const stage::Control& control) {
+  int epoll = srt_epoll_create();
+  int events = SRT_EPOLL_OUT | SRT_EPOLL_ERR;
+  srt_epoll_add_usock(epoll, socket, &events);
+  SRT_EPOLL_EVENT event{};
+  int got = 0;
+  while (!control.stop_requested() && got == 0) got = srt_epoll_uwait(epoll, &event, 1, kWaitMs);
+  srt_epoll_release(epoll);
+  return !control.stop_requested();
+}
+
+// Waits until what the peer acknowledged was handed on at its end: the
+// peer's latency and a round trip, or a stop.
+void linger(SRTSOCKET socket, const stage::Control& control) {
+  int latency = 0;
+  int size = sizeof latency;
+  srt_getsockflag(socket, SRTO_PEERLATENCY, &latency, &size);
+  SRT_TRACEBSTATS stats{};
+  srt_bstats(socket, &stats, 0);
+  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(latency + 2 * static_cast<int>(stats.msRTT) + 20);
+  while (!control.stop_requested() && std::chrono::steady_clock::now() < until &&
+         srt_getsockstate(socket) == SRTS_CONNECTED)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+}  // namespace
+
+Link::Sent Link::send(const iovec& datagram, int message, bool wait, const stage::Control& control) {
+  const char* data = static_cast<const char*>(datagram.iov_base);
+  std::size_t left = datagram.iov_len;
+  bool first = true;
+  while (left > 0) {
+    int piece = static_cast<int>(std::min<std::size_t>(left, static_cast<std::size_t>(message)));
+    int sent = srt_sendmsg2(peer.socket, data, piece, nullptr);
+    if (sent == SRT_ERROR) {
+      int error = srt_getlasterror(nullptr);
+      if (!would_block(error)) {
+        not_sent += left;
+        return Sent::kBroken;
+      }
+      if (!wait && first) {
+        add(dropped_datagrams, 1);
+        add(dropped_bytes, datagram.iov_len);
+        return Sent::kDropped;
+      }
+      // Waiting (or the rest of a datagram begun: the stream stays whole).
+      if (control.stop_requested()) {
+        not_sent += left;
+        return Sent::kStopped;
+      }
+      continue;
+    }
+    first = false;
+    data += piece;
+    left -= static_cast<std::size_t>(piece);
+  }
+  add(datagrams, 1);
+  add(bytes, datagram.iov_len);
+  return Sent::kAll;
+}
+
+std::string Link::describe(stage::StageStats& row) const {
+  row.set(stage::Stat::kDatagrams, get(datagrams)).set(stage::Stat::kBytes, get(bytes));
+  row.set(stage::Stat::kDroppedDatagrams, get(dropped_datagrams)).set(stage::Stat::kDroppedBytes, get(dropped_bytes));
+  std::string text = fmt::format("sent {} messages ({} bytes)", get(datagrams), get(bytes));
+  if (get(dropped_datagrams))
+    text += fmt::format(", dropped {} ({} bytes): too slow", get(dropped_datagrams), get(dropped_bytes));
+  std::string library = add_stats(peer.socket, true, row);
+  return library.empty() ? text : text + "; " + library;
+}
+
+// ---- caller, rendezvous ----
+
+SrtCallerSink::SrtCallerSink(const stage::Endpoint& endpoint, const Settings& settings,
+                             const stage::OutputSettings& outputs)
+    : settings_(settings), address_(endpoint.address), wait_(outputs.wait_for_streams), control_(*outputs.control) {
+  link_.label = settings_.where;
+  link_.peer.address = address_;
+  link_.peer.socket = start_connect(settings_, address_);
+  if (!wait_) return;  // live input: write() finds the connection made (or not) later
+  if (!wait_connected(link_.peer.socket, control_)) return;
+  if (srt_getsockstate(link_.peer.socket) != SRTS_CONNECTED) {
+    std::string why = reject_text(link_.peer.socket);
+    srt_close(link_.peer.socket);
+    link_.peer.socket = SRT_INVALID_SOCK;
+    throw net::Error("connect " + settings_.where + ": " + why);
+  }
+  // The client: sends wait (in slices of kWaitMs, to see a stop request).
+  bool yes = true;
+  int timeout = kWaitMs;
+  srt_setsockflag(link_.peer.socket, SRTO_SNDSYN, &yes, sizeof yes);
+  srt_setsockflag(link_.peer.socket, SRTO_SNDTIMEO, &timeout, sizeof timeout);
+  up_ = true;
+  spdlog::info("srt connected to {}", settings_.where);
+}
+
+SrtCallerSink::~SrtCallerSink() {
+  std::lock_guard lock(mutex_);
+  if (link_.peer.socket != SRT_INVALID_SOCK) srt_close(link_.peer.socket);
+}
+
+bool SrtCallerSink::connected() {
+  if (up_) return true;
+  if (failed_) return false;
+  auto now = std::chrono::steady_clock::now();
+  if (link_.peer.socket == SRT_INVALID_SOCK) {
+    if (now < retry_at_) return false;
+    SRTSOCKET socket = start_connect(settings_, address_);
+    std::lock_guard lock(mutex_);
+    link_.peer.socket = socket;
+    return false;
+  }
+  SRT_SOCKSTATUS state = srt_getsockstate(link_.peer.socket);
+  if (state == SRTS_CONNECTED) {
+    up_ = true;
+    spdlog::info("srt connected to {}", settings_.where);
+    return true;
+  }
+  if (state == SRTS_CONNECTING || state == SRTS_OPENED) return false;
+  broke(reject_text(link_.peer.socket).c_str());
+  return false;
+}
+
+// The connection failed or broke: live input tries again in a second.
+void SrtCallerSink::broke(const char* why) {
+  bool permanent = permanent_reject(link_.peer.socket);
+  if (log_.allow())
+    spdlog::warn("{}: {}{}", settings_.where, why, wait_ || permanent ? "" : "; connecting again every second");
+  {
+    std::lock_guard lock(mutex_);
+    srt_close(link_.peer.socket);
+    link_.peer.socket = SRT_INVALID_SOCK;
+  }
+  if (up_) add(reconnects_, 1);
+  up_ = false;
+  failed_ = wait_ || permanent;
+  retry_at_ = std::chrono::steady_clock::now() + kRetry;
+}
+
+bool SrtCallerSink::write(const stage::Batch& batch) {
+  if (failed_) return false;
+  if (!connected()) {
+    add(away_datagrams_, batch.datagrams.size());
+    add(away_bytes_, batch.bytes);
+    return !failed_;
+  }
+  for (const iovec& datagram : batch.datagrams) {
+    switch (link_.send(datagram, settings_.message_size(), wait_, control_)) {
+      case Link::Sent::kAll:
+      case Link::Sent::kDropped: break;
+      case Link::Sent::kStopped: return true;
+      case Link::Sent::kBroken:
+        broke(("connection broke: " + last_error()).c_str());
+        return !failed_;
+    }
+  }
+  return true;
+}
+
+bool SrtCallerSink::on_ready(short) {
+  if (!wait_) connected();
+  return !failed_;
+}
+
+// The client's end: wait until the receiver acknowledged every byte.
+void SrtCallerSink::flush() {
+  if (!wait_ || !up_) return;
+  std::size_t last = SIZE_MAX;
+  auto progress = std::chrono::steady_clock::now();
+  for (;;) {
+    std::size_t blocks = 0, bytes = 0;
+    if (srt_getsndbuffer(link_.peer.socket, &blocks, &bytes) < 0 || bytes == 0) break;
+    if (srt_getsockstate(link_.peer.socket) != SRTS_CONNECTED || control_.stop_requested() ||
+        std::chrono::steady_clock::now() - progress > kAckTimeout) {
+      unacknowledged_ = bytes;
+      spdlog::warn("{}: {} bytes not acknowledged by the receiver{}", settings_.where, bytes,
+                   control_.stop_requested() ? " at stop" : "");
+      break;
+    }
+    if (bytes != last) progress = std::chrono::steady_clock::now();
+    last = bytes;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  // Acknowledged is not yet delivered: the receiver hands each packet on
+  // `latency` after it was sent, and a close before then would discard it.
+  linger(link_.peer.socket, control_);
+}
+
+void SrtCallerSink::report(stage::StatsRows& rows) const {
+  std::lock_guard lock(mutex_);
+  stage::StageStats& row = rows.emplace_back();
+  row.role = stage::StageStats::Role::kSink;
+  row.endpoint = settings_.where;
+  row.text = "  -> " + settings_.where + ": " + link_.describe(row);
+  row.set(stage::Stat::kAwayDatagrams, get(away_datagrams_)).set(stage::Stat::kAwayBytes, get(away_bytes_));
+  row.set(stage::Stat::kReconnects, get(reconnects_));
+  row.set(stage::Stat::kNotSentBytes, link_.not_sent + unacknowledged_);
+  if (get(away_datagrams_))
+    row.text += fmt::format("; {} messages ({} bytes) dropped while connecting", get(away_datagrams_),
+                            get(away_bytes_));
+}
+
+std::vector<std::string> SrtCallerSink::undelivered() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> lines;
+  if (link_.not_sent + unacknowledged_)
+    lines.push_back(fmt::format("{}: {} bytes not delivered", settings_.where, link_.not_sent + unacknowledged_));
+  if (failed_ && !up_ && link_.not_sent == 0) lines.push_back(settings_.where + ": the connection failed");
+  return lines;
+}
+
+// ---- listener ----
+
+SrtListenerSink::SrtListenerSink(const stage::Endpoint& endpoint, const Settings& settings,
+                                 const stage::OutputSettings& outputs)
+    : settings_(settings), wait_(outputs.wait_for_streams), control_(*outputs.control) {
+  Listening listening = listen_on(settings_, endpoint.address, 64);
+  listener_ = listening.socket;
+  name_ = "srt " + listening.bound.to_string();
+  endpoint_name_ = stage::endpoint_name("srt", listening.bound.to_string());
+  spdlog::info("listening on {} for callers to send to ({})", name_, settings_.file ? "file" : "live");
+}
+
+SrtListenerSink::~SrtListenerSink() {
+  std::lock_guard lock(mutex_);
+  for (Link& caller : callers_) srt_close(caller.peer.socket);
+  srt_close(listener_);
+}
+
+void SrtListenerSink::accept_callers() {
+  for (;;) {
+    sockaddr_storage peer{};
+    int length = sizeof peer;
+    SRTSOCKET socket = srt_accept(listener_, reinterpret_cast<sockaddr*>(&peer), &length);
+    if (socket == SRT_INVALID_SOCK) return;
+    auto address = net::Address::from_sockaddr(reinterpret_cast<sockaddr*>(&peer), static_cast<socklen_t>(length));
+    if (wait_) {
+      bool yes = true;
+      int timeout = kWaitMs;
+      srt_setsockflag(socket, SRTO_SNDSYN, &yes, sizeof yes);
+      srt_setsockflag(socket, SRTO_SNDTIMEO, &timeout, sizeof timeout);
+    }
+    std::size_t count;
+    {
+      std::lock_guard lock(mutex_);
+      Link& link = callers_.emplace_back();
+      link.peer = {socket, address};
+      link.label = name_ + " -> " + address.to_string();
+      count = callers_.size();
+    }
+    add(accepted_, 1);
+    spdlog::info("srt caller {} connected to {} ({} callers)", address.to_string(), name_, count);
+  }
+}
+
+bool SrtListenerSink::wait_for_caller() {
+  int epoll = srt_epoll_create();
+  int events = SRT_EPOLL_IN | SRT_EPOLL_ERR;
+  srt_epoll_add_usock(epoll, listener_, &events);
+  SRT_EPOLL_EVENT event{};
+  spdlog::info("{}: waiting for a caller", name_);
+  while (!control_.stop_requested() && callers_.empty()) {
+    srt_epoll_uwait(epoll, &event, 1, kWaitMs);
+    accept_callers();
+  }
+  srt_epoll_release(epoll);
+  return !callers_.empty();
+}
+
+void SrtListenerSink::drop(std::list<Link>::iterator it, const char* why) {
+  stage::StageStats row;
+  std::string text = it->describe(row);
+  if (wait_) given_up_ += it->not_sent;
+  srt_close(it->peer.socket);
+  std::string peer = it->peer.address.to_string();
+  std::size_t count;
+  {
+    std::lock_guard lock(mutex_);
+    callers_.erase(it);
+    count = callers_.size();
+  }
+  spdlog::info("srt caller {} {} ({} callers): {}", peer, why, count, text);
+}
+
+bool SrtListenerSink::write(const stage::Batch& batch) {
+  accept_callers();
+  if (wait_ && callers_.empty() && !wait_for_caller()) return true;
+  for (auto it = callers_.begin(); it != callers_.end();) {
+    auto next = std::next(it);
+    for (const iovec& datagram : batch.datagrams) {
+      Link::Sent sent = it->send(datagram, settings_.message_size(), wait_, control_);
+      if (sent == Link::Sent::kBroken) {
+        drop(it, "left");
+        break;
+      }
+      if (sent == Link::Sent::kStopped) return true;
+    }
+    it = next;
+  }
+  return true;
+}
+
+// Idle input: take new callers, let go of those who left.
+bool SrtListenerSink::on_ready(short) {
+  accept_callers();
+  for (auto it = callers_.begin(); it != callers_.end();) {
+    auto next = std::next(it);
+    SRT_SOCKSTATUS state = srt_getsockstate(it->peer.socket);
+    if (state != SRTS_CONNECTED) drop(it, "left");
+    it = next;
+  }
+  return true;
+}
+
+void SrtListenerSink::report(stage::StatsRows& rows) const {
+  std::lock_guard lock(mutex_);
+  stage::StageStats& row = rows.emplace_back();
+  row.role = stage::StageStats::Role::kListener;
+  row.endpoint = endpoint_name_;
+  row.set(stage::Stat::kClients, callers_.size()).set(stage::Stat::kAccepted, get(accepted_));
+  row.text = fmt::format("  -> {}: {} callers now, {} in all", name_, callers_.size(), get(accepted_));
+  for (const Link& caller : callers_) {
+    stage::StageStats& peer = rows.emplace_back();
+    peer.role = stage::StageStats::Role::kSink;
+    peer.endpoint = endpoint_name_;
+    peer.peer = caller.peer.address.to_string();
+    peer.text = "    -> " + caller.peer.address.to_string() + ": " + caller.describe(peer);
+  }
+}
+
+std::vector<std::string> SrtListenerSink::undelivered() const {
+  std::lock_guard lock(mutex_);
+  std::uint64_t lost = given_up_;
+  for (const Link& caller : callers_) lost += caller.not_sent;
+  if (!lost) return {};
+  return {fmt::format("{}: {} bytes not delivered to callers that left", name_, lost)};
+}
+
+}  // namespace netdisp::transports::srt
