@@ -48,8 +48,10 @@ cxxopts::Options reverse_proxy_options(const std::string& program) {
   options.add_options()
       ("tcp-listen-addr,tcp_listen_addr", "accept TCP clients on this host:port (required, repeatable)",
        cxxopts::value<std::vector<std::string>>(), "ADDR")
-      ("multicast-addr,multicast_addr", "the channel: a multicast group:port (required)",
-       cxxopts::value<std::string>(), "GROUP:PORT")
+      ("multicast-addr,multicast_addr,channel", "the channel (required): a multicast group:port, or a "
+                                                "norm:// or nats:// endpoint (nats://host:port/SUBJECT: "
+                                                "reverse-proxies anywhere serve the subject)",
+       cxxopts::value<std::string>(), "CHANNEL")
       ("udp-listen-addr,udp_listen_addr", "receive the upstream on this endpoint and send it to the group "
                                           "(repeatable): [udp://]host:port, tcp://host:port, unix:///path "
                                           "(default: none, others send to the group)",

@@ -8,8 +8,10 @@ namespace netdisp::net {
 namespace {
 
 [[noreturn]] void bad(std::string_view text, const std::string& why) {
-  throw UsageError("endpoint '" + std::string(text) + "': " + why);
+  throw UsageError("endpoint '" + redact_endpoint(text) + "': " + why);
 }
+
+bool secret_param(std::string_view name) { return name == "token" || name == "password" || name == "passphrase"; }
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -80,6 +82,48 @@ EndpointText split_endpoint(std::string_view text) {
   auto question = body.find('?');
   out.rest = std::string(body.substr(0, question));
   if (question != std::string_view::npos) split_query(text, body.substr(question + 1), out);
+  return out;
+}
+
+std::string redact_endpoint(std::string_view text) {
+  std::string out;
+  std::size_t start = 0;
+  if (auto separator = text.find("://"); separator != std::string_view::npos) start = separator + 3;
+  out = std::string(text.substr(0, start));
+  std::string_view body = text.substr(start);
+  std::size_t query = body.find('?');
+  std::string_view address = body.substr(0, query);
+  // Servers (host:port, possibly a comma-separated list) end at the first '/'.
+  std::size_t slash = address.find('/');
+  std::string_view servers = address.substr(0, slash);
+  for (std::size_t from = 0; from <= servers.size();) {
+    std::size_t comma = servers.find(',', from);
+    std::string_view item = servers.substr(from, comma == std::string_view::npos ? std::string_view::npos : comma - from);
+    // "@name" is a unix:// abstract socket, not an empty user.
+    if (auto at = item.rfind('@'); at != std::string_view::npos && at > 0) item.remove_prefix(at + 1);
+    out += item;
+    if (comma == std::string_view::npos) break;
+    out += ',';
+    from = comma + 1;
+  }
+  if (slash != std::string_view::npos) out += address.substr(slash);
+  if (query == std::string_view::npos) return out;
+  std::string_view params = body.substr(query + 1);
+  out += '?';
+  for (std::size_t from = 0; from <= params.size();) {
+    std::size_t amp = params.find('&', from);
+    std::string_view item = params.substr(from, amp == std::string_view::npos ? std::string_view::npos : amp - from);
+    std::size_t equals = item.find('=');
+    if (equals != std::string_view::npos && secret_param(percent_decode(item.substr(0, equals)))) {
+      out += item.substr(0, equals + 1);
+      out += "***";
+    } else {
+      out += item;
+    }
+    if (amp == std::string_view::npos) break;
+    out += '&';
+    from = amp + 1;
+  }
   return out;
 }
 

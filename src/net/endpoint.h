@@ -46,4 +46,9 @@ Address parse_unix_endpoint_path(std::string_view rest, std::string_view scheme 
 // %XX escapes decoded; a '%' without two hex digits after it is kept.
 std::string percent_decode(std::string_view text);
 
+// The endpoint text as messages and logs may show it: credentials written
+// as user:pass@ (or token@) before a host are removed, and the values of
+// secret parameters (token=, password=, passphrase=) become "***".
+std::string redact_endpoint(std::string_view text);
+
 }  // namespace netdisp::net

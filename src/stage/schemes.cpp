@@ -206,6 +206,15 @@ constexpr std::array kNormParams = {
 
 constexpr std::array kNatsParams = {
     Param{"queue", Role::kListen, "a queue group: each message goes to one member of the group"},
+    Param{"token", Role::kEither, "authenticate with this token (or nats://TOKEN@host:port)"},
+    Param{"user", Role::kEither, "authenticate as this user (or nats://USER:PASSWORD@host:port)"},
+    Param{"password", Role::kEither, "the user's password"},
+    Param{"creds", Role::kEither, "a credentials FILE (JWT and NKey seed, as nsc writes it)"},
+    Param{"tls", Role::kEither, "1: TLS to the servers (implied by ca= and cert=)"},
+    Param{"ca", Role::kEither, "TLS: trust the servers' certificates signed by this CA FILE (PEM)"},
+    Param{"cert", Role::kEither, "TLS: the client's certificate FILE (PEM), with key="},
+    Param{"key", Role::kEither, "TLS: the client's private key FILE (PEM)"},
+    Param{"name", Role::kEither, "the connection's name in the servers' monitoring (default netdisp)"},
 };
 
 constexpr std::array kSchemes = {
@@ -300,8 +309,8 @@ std::vector<std::string> Endpoint::values(std::string_view name) const {
 Endpoint parse_endpoint(std::string_view text, Role role, const std::string& option) {
   net::EndpointText parts = net::split_endpoint(text);
   Endpoint endpoint;
-  endpoint.text = std::string(text);
-  endpoint.scheme = &find_scheme(parts.scheme, text, option);
+  endpoint.text = net::redact_endpoint(text);  // no credentials in a message or a log file name
+  endpoint.scheme = &find_scheme(parts.scheme, endpoint.text, option);
   endpoint.params = std::move(parts.params);
   endpoint.target = parts.rest;
   if (endpoint.scheme->module) load_transport(endpoint.scheme->name);  // a build without it says so first
@@ -328,7 +337,7 @@ std::vector<Endpoint> parse_endpoints(const std::vector<std::string>& texts, Rol
                   std::memcmp(earlier.address.get(), endpoint.address.get(), endpoint.address.length()) == 0;
       if (endpoint.scheme->address == AddressKind::kTarget) same = earlier.text == endpoint.text;
       if (same && (endpoint.scheme->address != AddressKind::kHostPort || endpoint.address.port() != 0))
-        throw net::UsageError("--" + option + " " + text + " is given twice");
+        throw net::UsageError("--" + option + " " + endpoint.text + " is given twice");
     }
     endpoints.push_back(std::move(endpoint));
   }

@@ -41,7 +41,7 @@ struct Endpoint {
   net::Address address;  // host:port, or a unix path; unset for schemes whose transport parses `target`
   std::string target;    // the address as written, between "scheme://" and '?' ("h:p", "/path", "srv/subject")
   std::vector<std::pair<std::string, std::string>> params;
-  std::string text;  // as the user wrote it, for messages and log file names
+  std::string text;  // as the user wrote it, credentials hidden (net::redact_endpoint): for messages, log file names
 
   // "udp://127.0.0.1:9921", "tcp://[::1]:9921", "unix:///run/x.sock".
   std::string to_string() const;

@@ -40,6 +40,8 @@ constexpr std::array<StatInfo, static_cast<std::size_t>(Stat::kCount)> kStats = 
     {"js_acks_pending", "JetStream publications waiting for their acknowledgement now", true},
     {"redelivered", "JetStream messages received again (unacknowledged in time, or left unwritten at a stop)",
      false},
+    {"slow_consumer_drops", "nats:// listeners: messages the NATS library dropped because the subscriber fell behind "
+     "(its pending limit, --rcvbuf)", false},
     {"srt_packets_sent", "srt:// senders: packets sent, retransmissions included", false},
     {"srt_packets_received", "srt:// receivers: packets received", false},
     {"srt_retransmitted_packets", "srt://: packets sent again (senders) or received again (receivers)", false},

@@ -45,6 +45,7 @@ enum class Stat : std::uint8_t {
   kPublishErrors,         // JetStream: publications the stream did not acknowledge (an error, a timeout)
   kJsAcksPending,         // gauge: JetStream publications not acknowledged yet
   kRedelivered,           // JetStream: messages received again (not acknowledged in time, or left at a stop)
+  kSlowConsumerDrops,     // nats://: messages the library dropped for a subscriber that fell behind
   kSrtPacketsSent,        // srt://: packets the library sent (retransmissions included)
   kSrtPacketsReceived,    // srt://: packets the library received
   kSrtRetransmitted,      // srt://: packets sent again (sender) or received again (receiver)
