@@ -388,4 +388,21 @@ std::string endpoint_help() {
   return help;
 }
 
+std::string transports_summary() {
+  std::string summary = "transports:";
+  for (const Scheme& scheme : kSchemes) {
+    summary += (&scheme == kSchemes.data() ? " " : ", ") + std::string(scheme.name);
+    if (!scheme.module) continue;
+    try {
+      load_transport(scheme.name);
+    } catch (const net::UsageError&) {
+      summary += " (not built)";
+    } catch (const net::Error& e) {  // "srt://: cannot load ...": the scheme is named already
+      std::string why = e.what();
+      summary += " (" + why.substr(why.find(": ") + 2) + ")";
+    }
+  }
+  return summary;
+}
+
 }  // namespace netdisp::stage

@@ -106,4 +106,8 @@ std::vector<std::unique_ptr<Sink>> open_outputs(const std::vector<Endpoint>& des
 // One line for --help: the endpoint syntax and the schemes of the table.
 std::string endpoint_help();
 
+// For --version: "transports: udp, tcp, ..., srt, norm (not built), nats
+// (cannot load: REASON)". Loads every module, to say whether it loads.
+std::string transports_summary();
+
 }  // namespace netdisp::stage

@@ -51,6 +51,17 @@ for name in ndclient ndproxy ndreverse-proxy ndserver; do
   assert_eq "$bin/netdisp" "$(readlink -f "$bin/$name")" "$name resolves to"
   assert_eq "$version" "$("$bin/$name" --version 2>&1 || true)" "installed $name --version"
 done
+# The transport modules meson built are installed in libdir/netdisp and load
+# from there (NETDISP_MODULE_DIR: the tree is not at its prefix).
+libdir=$(meson introspect "$ND" --buildoptions | python3 -c 'import json,sys; print({o["name"]: o["value"] for o in json.load(sys.stdin)}["libdir"])')
+[[ $libdir == /* ]] || libdir=$prefix/$libdir
+transports=$(NETDISP_MODULE_DIR=$dest$libdir/netdisp "$bin/netdisp" --version | sed -n 2p)
+[[ $transports == "transports: "* && $transports != *"cannot load"* ]] ||
+  fail "installed modules do not load: '$transports' ($(ls "$dest$libdir/netdisp" 2>&1))"
+for module in "$ND"/netdisp-*.so; do
+  [[ -e $module ]] || continue
+  [[ -f $dest$libdir/netdisp/${module##*/} ]] || fail "${module##*/} is not installed in $libdir/netdisp"
+done
 "$bin/ndserver" --help | grep -q -- "--listen-addr" || fail "installed ndserver --help is not the server's"
 "$bin/ndclient" --help | grep -q -- "--server-addr" || fail "installed ndclient --help is not the client's"
 

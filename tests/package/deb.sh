@@ -109,7 +109,11 @@ for name in ndclient ndproxy ndreverse-proxy ndserver; do
   [[ $(readlink "/usr/bin/$name") == netdisp ]] || fail "/usr/bin/$name is not a symlink to netdisp"
 done
 out=$(/usr/bin/ndserver --version 2>&1) || fail "/usr/bin/ndserver --version failed: $out"
-[[ $out == "netdisp $version" ]] || fail "/usr/bin/ndserver --version printed '$out', expected 'netdisp $version'"
+[[ $(head -n 1 <<<"$out") == "netdisp $version" ]] ||
+  fail "/usr/bin/ndserver --version printed '$out', expected 'netdisp $version' first"
+# The package always has the three transport modules, and they load from /usr/lib/<triplet>/netdisp.
+[[ $(sed -n 2p <<<"$out") == "transports: udp, tcp, unix, unixgram, srt, norm, nats" ]] ||
+  fail "/usr/bin/ndserver --version: the transports line is not every transport loading: '$out'"
 echo "/usr/bin/ndserver --version: $out"
 
 # What else meson installs: man pages, completion, units, example confs.
