@@ -79,7 +79,8 @@ start_receivers() {
       nd-tcp) start "rx$k" nsenter "--net=/run/netns/r$k" "$ND/ndserver" --path "$(out_of "$tool" "$k")" --listen-addr "tcp://$(nd_lossy_addr "$k"):$PORT" ;;
       socat-tcp) start "rx$k" nsenter "--net=/run/netns/r$k" socat -u "TCP4-LISTEN:$PORT,bind=$(nd_lossy_addr "$k"),reuseaddr" "CREATE:$(out_of "$tool" "$k")" ;;
       srt-file-transmit) start "rx$k" nsenter "--net=/run/netns/r$k" srt-file-transmit -q "srt://:$PORT?mode=listener" "file://$W/r$k/" ;;
-      uftp*) start "rx$k" nsenter "--net=/run/netns/r$k" uftpd -d -q -x 1 -I eth0 -p "$PORT" -M 239.88.1.1 -D "$W/r$k" ;;
+      uftp*) start "rx$k" nsenter "--net=/run/netns/r$k" uftpd -d -q -x 1 -B 104857600 -I eth0 -p "$PORT" -M 239.88.1.1 \
+        -D "$W/r$k" ;;
       nd-srt) start "rx$k" nsenter "--net=/run/netns/r$k" "$ND/ndserver" --path "$(out_of "$tool" "$k")" \
         --listen-addr "srt://$(nd_lossy_addr "$k"):$PORT${ND_SRT_RX_PARAMS:+?$ND_SRT_RX_PARAMS}" ;;
       nd-norm*) start "rx$k" nsenter "--net=/run/netns/r$k" "$ND/ndserver" --path "$(out_of "$tool" "$k")" \
@@ -106,7 +107,7 @@ start_sender() {
     srt-file-transmit) start tx timeout "$CUTOFF" srt-file-transmit -q "file://$LOSSY_IN" \
       "srt://$(nd_lossy_addr 1):$PORT?maxbw=$RATE_BYTES" ;;
     # (run in the input's directory: uftp announces the path as given)
-    uftp*) start tx timeout "$CUTOFF" uftp -q -x 1 -R "$RATE_KBPS" -I ndbr0 -p "$PORT" -M 239.88.1.1 -P 239.88.2.1 \
+    uftp*) start tx timeout "$CUTOFF" uftp -q -x 1 -B 104857600 -R "$RATE_KBPS" -I ndbr0 -p "$PORT" -M 239.88.1.1 -P 239.88.2.1 \
       -b 1400 "$NAME" ;;
     nd-srt) start tx timeout "$CUTOFF" "$ND/ndclient" --path "$LOSSY_IN" --rate "$LOSSY_RATE" \
       --server-addr "srt://$(nd_lossy_addr 1):$PORT${ND_SRT_TX_PARAMS:+?$ND_SRT_TX_PARAMS}" ;;
