@@ -6,6 +6,8 @@
 #include <sys/syslog.h>
 
 #include <charconv>
+#include <chrono>
+#include <utility>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -45,7 +47,8 @@ void log_from_library(void*, int level, const char*, int, const char*, const cha
   if (text.find("rsp(REJECT)") == std::string_view::npos && text.find("connection rejected") != std::string_view::npos) {
     // "@263631239:newConnection: connection rejected due to: INTERNAL REJECTION - ERROR:BADSECRET"
     SRTSOCKET socket = SRT_INVALID_SOCK;
-    if (text.size() > 1 && text[0] == '@') std::from_chars(text.data() + 1, text.data() + text.size(), socket);
+    if (auto at = text.find('@'); at != std::string_view::npos)
+      std::from_chars(text.data() + at + 1, text.data() + text.size(), socket);
     std::string peer = "a caller";
     {
       std::lock_guard lock(pending_mutex);
@@ -54,6 +57,21 @@ void log_from_library(void*, int level, const char*, int, const char*, const cha
         pending.erase(it);
       }
     }
+    // A caller that retries at once (srt-live-transmit does, 30 times a
+    // second) is named once a second, with how many refusals were not.
+    static std::string last_host;
+    static auto last_time = std::chrono::steady_clock::time_point{};
+    static std::uint64_t held_back = 0;
+    std::string host = peer.substr(0, peer.rfind(':'));
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(pending_mutex);  // one listener's receiving thread per port
+    if (host == last_host && now - last_time < std::chrono::seconds(1)) {
+      ++held_back;
+      return;
+    }
+    last_host = host;
+    last_time = now;
+    if (held_back) peer += fmt::format(" (and {} refusals before, not shown)", std::exchange(held_back, 0));
     if (text.find("BADSECRET") != std::string_view::npos) {
       spdlog::warn("srt: refused {}: wrong passphrase", peer);
     } else if (text.find("UNSECURE") != std::string_view::npos) {
