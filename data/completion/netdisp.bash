@@ -5,7 +5,7 @@
 # --help, MODE --help), read once per shell, so they never go out of date.
 # An option's value comes from its placeholder in that help: a|b lists the
 # choices (--gro on|off, --stats-format text|json), PATH and FILE are files,
-# ENDPOINT starts with a scheme (udp:// tcp:// unix:// unixgram://), IFACE is a
+# ENDPOINT starts with a scheme (udp:// tcp:// unix:// unixgram:// srt://), IFACE is a
 # network interface. Options are offered with dashes, or with underscores once
 # the word typed has one (--listen_<TAB>: --listen_addr).
 # Needs nothing from the bash-completion package.
@@ -64,7 +64,16 @@ _netdisp_values() {
           mapfile -t COMPREPLY < <(compgen -f -- "${cur#*://}")
           COMPREPLY=("${COMPREPLY[@]/#/$scheme}")
           ;;
-        *) _netdisp_reply "$cur" $'udp://\ntcp://\nunix://\nunixgram://' ;;
+        srt://*\?* | srt://*\&*)
+          # After the address: the parameters of srt:// (stage/schemes.cpp).
+          local head=${cur%[?&]*} sep names="" name
+          sep=${cur:${#head}:1}
+          for name in mode= transtype= latency= passphrase= pbkeylen= streamid= maxbw= rcvbuf= payloadsize=; do
+            names+="$head$sep$name"$'\n'
+          done
+          _netdisp_reply "$cur" "$names"
+          ;;
+        *) _netdisp_reply "$cur" $'udp://\ntcp://\nunix://\nunixgram://\nsrt://' ;;
       esac
       ;;
     IFACE) _netdisp_reply "$cur" "$(ls /sys/class/net 2>/dev/null)" ;;
