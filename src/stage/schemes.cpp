@@ -215,6 +215,11 @@ constexpr std::array kNatsParams = {
     Param{"cert", Role::kEither, "TLS: the client's certificate FILE (PEM), with key="},
     Param{"key", Role::kEither, "TLS: the client's private key FILE (PEM)"},
     Param{"name", Role::kEither, "the connection's name in the servers' monitoring (default netdisp)"},
+    Param{"stream", Role::kEither, "JetStream: publish to this stream with acknowledgements, or read it"},
+    Param{"durable", Role::kListen, "JetStream: read through this durable consumer (resumes after a restart)"},
+    Param{"create", Role::kEither, "JetStream: 1 creates a missing stream (and durable consumer); else an error"},
+    Param{"replicas", Role::kEither, "JetStream: the replicas of a stream made with create=1 (default 1)"},
+    Param{"ack_wait", Role::kListen, "JetStream: seconds before an unacknowledged message comes again (create=1)"},
 };
 
 constexpr std::array kSchemes = {
