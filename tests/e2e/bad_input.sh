@@ -173,6 +173,18 @@ row 2 "bind= is given more than once" "${C[@]}" --server_addr 'udp://127.0.0.1:9
 row 2 "unknown parameter 'bind' for tcp://" "${C[@]}" --server_addr 'tcp://127.0.0.1:9?bind=127.0.0.1'
 row 1 "connect unix:///nonexistent/x.sock: No such file" "${C[@]}" --server_addr unix:///nonexistent/x.sock --reconnect off
 row 1 "bind unix /nonexistent-dir/x.sock: No such file" "${S[@]}" --listen_addr unix:///nonexistent-dir/x.sock
+# ---- srt:// (the module checks the values) ----
+row 2 "mode=sideways: not caller, listener or rendezvous" "${C[@]}" --server_addr 'srt://127.0.0.1:9?mode=sideways'
+row 2 "transtype=bulk: not live or file" "${S[@]}" --listen_addr 'srt://127.0.0.1:0?transtype=bulk'
+row 2 "latency=abc: not a number of milliseconds" "${C[@]}" --server_addr 'srt://127.0.0.1:9?latency=abc'
+row 2 "passphrase=...: must be 10 to 79 characters" "${C[@]}" --server_addr 'srt://127.0.0.1:9?passphrase=short'
+row 2 "pbkeylen=20: not 16, 24 or 32" "${C[@]}" --server_addr 'srt://127.0.0.1:9?passphrase=0123456789&pbkeylen=20'
+row 2 "pbkeylen= needs a passphrase" "${C[@]}" --server_addr 'srt://127.0.0.1:9?pbkeylen=16'
+row 2 "payloadsize=2000: not a number of bytes from 188 to 1456" "${C[@]}" --server_addr 'srt://127.0.0.1:9?payloadsize=2000'
+row 2 "srt:// is point to point" "${S[@]}" --listen_addr 'srt://239.1.2.3:9000'
+row 2 "a caller or rendezvous address needs a port" "${S[@]}" --listen_addr 'srt://127.0.0.1:0?mode=caller'
+row 2 "unknown parameter 'foo' for srt:// destination" "${C[@]}" --server_addr 'srt://127.0.0.1:9?foo=1'
+row 1 "connect srt://127.0.0.1:9: .*(timed out|rejected)" "${C[@]}" --server_addr 'srt://127.0.0.1:9'
 row 2 "reconnect maybe: expected on or off" "${C[@]}" --server_addr tcp://127.0.0.1:9 --reconnect maybe
 row 2 "unknown option --stream-buffer" "${C[@]}" --server_addr tcp://127.0.0.1:9 --stream-buffer 1M
 row 2 "stream-buffer 1k" "$ND/ndproxy" --listen_addr 127.0.0.1:0 --downstream_addr tcp://127.0.0.1:9 --stream-buffer 1k

@@ -44,6 +44,31 @@ void linger(SRTSOCKET socket, const stage::Control& control) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
 }
 
+// Waits until the receiver acknowledged everything sent and its latency
+// passed; returns the bytes it had not acknowledged when a stop, a break or
+// kAckTimeout without progress ended the wait.
+std::size_t wait_acknowledged(SRTSOCKET socket, const stage::Control& control, const std::string& where) {
+  std::size_t last = SIZE_MAX;
+  auto progress = std::chrono::steady_clock::now();
+  for (;;) {
+    std::size_t blocks = 0, bytes = 0;
+    if (srt_getsndbuffer(socket, &blocks, &bytes) < 0 || bytes == 0) break;
+    if (srt_getsockstate(socket) != SRTS_CONNECTED || control.stop_requested() ||
+        std::chrono::steady_clock::now() - progress > kAckTimeout) {
+      spdlog::warn("{}: {} bytes not acknowledged by the receiver{}", where, bytes,
+                   control.stop_requested() ? " at stop" : "");
+      return bytes;
+    }
+    if (bytes != last) progress = std::chrono::steady_clock::now();
+    last = bytes;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  // Acknowledged is not yet delivered: the receiver hands each packet on
+  // `latency` after it was sent, and a close before then would discard it.
+  linger(socket, control);
+  return 0;
+}
+
 }  // namespace
 
 Link::Sent Link::send(const iovec& datagram, int message, bool wait, const stage::Control& control) {
@@ -186,25 +211,7 @@ bool SrtCallerSink::on_ready(short) {
 // The client's end: wait until the receiver acknowledged every byte.
 void SrtCallerSink::flush() {
   if (!wait_ || !up_) return;
-  std::size_t last = SIZE_MAX;
-  auto progress = std::chrono::steady_clock::now();
-  for (;;) {
-    std::size_t blocks = 0, bytes = 0;
-    if (srt_getsndbuffer(link_.peer.socket, &blocks, &bytes) < 0 || bytes == 0) break;
-    if (srt_getsockstate(link_.peer.socket) != SRTS_CONNECTED || control_.stop_requested() ||
-        std::chrono::steady_clock::now() - progress > kAckTimeout) {
-      unacknowledged_ = bytes;
-      spdlog::warn("{}: {} bytes not acknowledged by the receiver{}", settings_.where, bytes,
-                   control_.stop_requested() ? " at stop" : "");
-      break;
-    }
-    if (bytes != last) progress = std::chrono::steady_clock::now();
-    last = bytes;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  // Acknowledged is not yet delivered: the receiver hands each packet on
-  // `latency` after it was sent, and a close before then would discard it.
-  linger(link_.peer.socket, control_);
+  unacknowledged_ = wait_acknowledged(link_.peer.socket, control_, settings_.where);
 }
 
 void SrtCallerSink::report(stage::StatsRows& rows) const {
@@ -319,6 +326,12 @@ bool SrtListenerSink::write(const stage::Batch& batch) {
     it = next;
   }
   return true;
+}
+
+// The client's end: every caller acknowledged everything.
+void SrtListenerSink::flush() {
+  if (!wait_) return;
+  for (Link& caller : callers_) given_up_ += wait_acknowledged(caller.peer.socket, control_, caller.label);
 }
 
 // Idle input: take new callers, let go of those who left.

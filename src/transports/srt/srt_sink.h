@@ -80,6 +80,7 @@ class SrtListenerSink final : public stage::Sink {
   ~SrtListenerSink() override;
 
   bool write(const stage::Batch& batch) override;
+  void flush() override;
   bool on_ready(short revents) override;
   void report(stage::StatsRows& rows) const override;
   std::vector<std::string> undelivered() const override;

@@ -148,7 +148,9 @@ void SrtSource::accept_callers() {
     srt_epoll_add_usock(epoll_, socket, &events);
     {
       std::lock_guard lock(mutex_);
-      connections_.push_back({{socket, address}, name_ + " <- " + address.to_string()});
+      Connection& connection = connections_.emplace_back();
+      connection.peer = {socket, address};
+      connection.label = name_ + " <- " + address.to_string();
     }
     add(accepted_, 1);
     spdlog::info("srt caller {} connected to {} ({} callers)", address.to_string(), name_, connections_.size());
@@ -172,7 +174,9 @@ void SrtSource::connect() {
     srt_epoll_add_usock(epoll_, socket, &events);
     {
       std::lock_guard lock(mutex_);
-      connections_.push_back({{socket, address_}, name_});
+      Connection& connection = connections_.emplace_back();
+      connection.peer = {socket, address_};
+      connection.label = name_;
     }
     add(accepted_, 1);
     spdlog::info("srt connected to {}", settings_.where);
