@@ -57,7 +57,11 @@ cxxopts::Options client_options(const std::string& program) {
        cxxopts::value<std::string>(), "BITS")
       ("linger", "at end of input, wait up to MS milliseconds for late 'port unreachable' reports (default 200, "
        "0: no wait)", cxxopts::value<std::string>(), "MS")
-      ("ignore-send-errors", "exit 0 at end of input even when a destination refused or a send failed");
+      ("ignore-send-errors", "exit 0 at end of input even when a destination refused or a send failed")
+      ("expect", "norm:// destinations: exit 0 only when N receivers acknowledged the whole stream, else 1 after "
+       "--expect-timeout naming who did not", cxxopts::value<std::string>(), "N")
+      ("expect-timeout,expect_timeout", "seconds --expect waits for the acknowledgements after end of input "
+       "(default 30)", cxxopts::value<std::string>(), "S");
   add_socket_options(options, {.sends = true});
   add_multicast_options(options, {.sends = true});
   add_stream_options(options, false);
@@ -81,6 +85,21 @@ std::size_t datagram_size(const cxxopts::ParseResult& args, const std::vector<st
     throw net::UsageError("--datagram-size " + std::to_string(size) + ": above the " + (any_v4 ? "IPv4" : "IPv6") +
                           " UDP payload limit of " + std::to_string(limit) + " bytes");
   return size;
+}
+
+// --expect N: receivers acknowledging the whole stream, a NORM sender's
+// feature (its watermark); no other scheme can count its receivers.
+void read_expect(const cxxopts::ParseResult& args, const std::vector<stage::Endpoint>& servers,
+                 stage::OutputSettings& outputs) {
+  if (!args.count("expect")) {
+    if (args.count("expect-timeout")) throw net::UsageError("--expect-timeout is for --expect");
+    return;
+  }
+  for (const stage::Endpoint& server : servers)
+    if (server.to_string().rfind("norm://", 0) != 0)
+      throw net::UsageError("--expect counts NORM receivers: " + server.to_string() + " is not a norm:// destination");
+  outputs.expect_receivers = static_cast<std::size_t>(number(args, "expect", 0, 1, 100000));
+  outputs.expect_timeout = std::chrono::milliseconds(static_cast<long>(number(args, "expect-timeout", 30, 0.1, 86400) * 1000));
 }
 
 // At end of input: exit 1 when a destination is known to have lost data,
@@ -118,6 +137,7 @@ int client_main(int argc, char** argv, Run run) {
   outputs.datagram_size = size;
   outputs.linger = std::chrono::milliseconds(static_cast<long>(number(args, "linger", 200, 0, 60000)));
   outputs.reconnect_timeout = reconnect_timeout(args);
+  read_expect(args, servers, outputs);
   bool ignore_send_errors = args.count("ignore-send-errors") > 0;
   stage::Framing framing;
   read_send_framing(args, framing);

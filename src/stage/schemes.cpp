@@ -201,7 +201,14 @@ constexpr std::array kSrtParams = {
 };
 
 constexpr std::array kNormParams = {
-    Param{"rate", Role::kSend, "the fixed sending rate in bits/s"},
+    Param{"rate", Role::kSend, "the sending rate in bits/s, e.g. 50M (default 10M); with cc=on, the highest"},
+    Param{"cc", Role::kSend, "on: NORM-CC congestion control adapts the rate (default off: fixed rate=)"},
+    Param{"buffer", Role::kEither, "bytes of the sender's stream buffer, or a receiver's per sender (default 16M)"},
+    Param{"segment", Role::kSend, "payload bytes per NORM packet (default 1400: fits a 1500-byte MTU)"},
+    Param{"block", Role::kSend, "source packets per FEC block (default 64)"},
+    Param{"parity", Role::kSend, "parity packets per block the sender may send as repairs (default 16)"},
+    Param{"autoparity", Role::kSend, "parity packets per block sent before any NACK (default 0)"},
+    Param{"id", Role::kEither, "this node's NORM id, 1 to 4294967294 (default: unique per process, random)"},
 };
 
 constexpr std::array kNatsParams = {

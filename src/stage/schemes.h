@@ -97,6 +97,10 @@ struct OutputSettings {
   std::chrono::milliseconds linger{0};                // at end of input, wait for late error reports
   std::chrono::milliseconds reconnect_timeout{60000};  // streams: give up after this long
   const Control* control = nullptr;                   // stop requests end every wait
+  // The client's --expect N: a norm:// destination ends only when N receivers
+  // acknowledged the whole stream, or after expect_timeout (then undelivered).
+  std::size_t expect_receivers = 0;
+  std::chrono::milliseconds expect_timeout{30000};
 };
 
 // The sinks serving `destinations`, in order of their schemes.

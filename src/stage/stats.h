@@ -42,6 +42,11 @@ enum class Stat : std::uint8_t {
   kFailedClients,         // connections whose pipe could not start
   kClients,               // gauge: connected now
   kBufferedBytes,         // gauge: waiting in the stage's buffer now
+  kNormReceivers,         // norm:// sender: receivers heard from
+  kNormAcknowledged,      // norm:// sender: receivers that acknowledged the whole stream
+  kNormSenders,           // norm:// receiver: senders heard
+  kNormBreaks,            // norm:// receiver: gaps NORM could not repair in time
+  kNormSkippedBytes,      // norm:// receiver: bytes skipped after those gaps
   kPublishErrors,         // JetStream: publications the stream did not acknowledge (an error, a timeout)
   kJsAcksPending,         // gauge: JetStream publications not acknowledged yet
   kRedelivered,           // JetStream: messages received again (not acknowledged in time, or left at a stop)

@@ -1,21 +1,34 @@
-// norm:// — the module's entry (stage/transport.h). A stub until the transport lands.
+// norm:// — the module's entry (stage/transport.h): NORM (RFC 5740) through
+// the NRL library. A destination is a NormSink (a sender), a listen endpoint
+// a NormSource (a receiver); each has a NORM instance of its own
+// (norm_session.h).
 #include "net/error.h"
 #include "stage/transport.h"
+#include "transports/norm/norm_sink.h"
+#include "transports/norm/norm_source.h"
 #include "version.h"
 
 namespace netdisp::transports::norm {
 namespace {
 
-void open_outputs(std::span<const stage::Endpoint> endpoints, const stage::OutputSettings&,
-                  std::vector<std::unique_ptr<stage::Sink>>&) {
-  throw net::UsageError(endpoints.front().to_string() + ": not implemented yet");
+void check(const stage::Endpoint& endpoint, stage::Role role) {
+  read_params(endpoint, role);
+  if (role == stage::Role::kSend && endpoint.address.is_unspecified())
+    throw net::UsageError(endpoint.to_string() + ": a NORM destination is a group or a receiver's address, not " +
+                          "the unspecified address");
 }
 
-std::unique_ptr<stage::Source> open_source(const stage::Endpoint& endpoint, const stage::InputSettings&) {
-  throw net::UsageError(endpoint.to_string() + ": not implemented yet");
+void open_outputs(std::span<const stage::Endpoint> endpoints, const stage::OutputSettings& settings,
+                  std::vector<std::unique_ptr<stage::Sink>>& sinks) {
+  for (const stage::Endpoint& endpoint : endpoints)
+    sinks.push_back(std::make_unique<NormSink>(endpoint, read_params(endpoint, stage::Role::kSend), settings));
 }
 
-constexpr stage::Transport kTransport{NETDISP_VERSION, nullptr, nullptr, open_source, open_outputs};
+std::unique_ptr<stage::Source> open_source(const stage::Endpoint& endpoint, const stage::InputSettings& settings) {
+  return std::make_unique<NormSource>(endpoint, read_params(endpoint, stage::Role::kListen), settings.sockets);
+}
+
+constexpr stage::Transport kTransport{NETDISP_VERSION, check, nullptr, open_source, open_outputs};
 
 }  // namespace
 }  // namespace netdisp::transports::norm

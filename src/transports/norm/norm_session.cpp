@@ -1,0 +1,150 @@
+#include "transports/norm/norm_session.h"
+
+#include <net/if.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/random.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <charconv>
+#include <cmath>
+
+#include <spdlog/fmt/fmt.h>
+
+#include "net/error.h"
+
+namespace netdisp::transports::norm {
+namespace {
+
+// The value of `name`, given at most once.
+const std::string* single(const stage::Endpoint& endpoint, const char* name, const auto& bad) {
+  const std::string* found = nullptr;
+  for (const auto& [key, value] : endpoint.params) {
+    if (key != name) continue;
+    if (found) bad(std::string(name) + "= is given more than once");
+    found = &value;
+  }
+  return found;
+}
+
+// "10M" -> 10e6; k, M, G are powers of 1000 (bits), or of 1024 for bytes (KiB ...).
+double number_with_unit(const std::string& text, bool bytes, bool* ok) {
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  *ok = ec == std::errc() && std::isfinite(value);
+  std::string_view unit(end, text.data() + text.size() - end);
+  if (!unit.empty()) {
+    char prefix = unit.front();
+    double scale = prefix == 'k' || prefix == 'K' ? 1e3 : prefix == 'M' ? 1e6 : prefix == 'G' ? 1e9 : 0;
+    if (bytes) scale = prefix == 'k' || prefix == 'K' ? 1 << 10 : prefix == 'M' ? 1 << 20 : prefix == 'G' ? 1 << 30 : 0;
+    unit.remove_prefix(1);
+    if (scale == 0 || !(unit.empty() || unit == (bytes ? "iB" : "bit") || unit == (bytes ? "B" : "bps"))) *ok = false;
+    value *= scale;
+  }
+  return value;
+}
+
+std::atomic<std::uint32_t> g_node_counter{0};
+
+std::uint32_t random_base() {
+  std::uint32_t value = 0;
+  if (::getrandom(&value, sizeof value, 0) != sizeof value) value = static_cast<std::uint32_t>(::getpid()) << 10;
+  return value;
+}
+
+}  // namespace
+
+Params read_params(const stage::Endpoint& endpoint, stage::Role role) {
+  auto bad = [&](const std::string& why) -> void {
+    throw net::UsageError(endpoint.to_string() + ": " + why);
+  };
+  Params params;
+  auto integer = [&](const char* name, std::uint64_t low, std::uint64_t high, auto& into) {
+    const std::string* text = single(endpoint, name, bad);
+    if (!text) return;
+    bool ok = false;
+    double value = number_with_unit(*text, true, &ok);
+    if (!ok || value != std::floor(value) || value < static_cast<double>(low) || value > static_cast<double>(high))
+      bad(fmt::format("{}={}: expected a whole number from {} to {}", name, *text, low, high));
+    into = static_cast<std::remove_reference_t<decltype(into)>>(value);
+  };
+  if (const std::string* text = single(endpoint, "rate", bad)) {
+    bool ok = false;
+    params.rate = number_with_unit(*text, false, &ok);
+    if (!ok || !(params.rate >= 1000) || params.rate > 100e9)
+      bad("rate=" + *text + ": expected bits per second from 1k to 100G, e.g. 50M");
+  }
+  if (const std::string* text = single(endpoint, "cc", bad)) {
+    if (*text != "on" && *text != "off") bad("cc=" + *text + ": expected on or off");
+    params.cc = *text == "on";
+  }
+  integer("buffer", 64 << 10, std::uint64_t{1} << 30, params.buffer);
+  integer("segment", 64, 8952, params.segment);
+  integer("block", 1, 254, params.block);
+  integer("parity", 0, 254, params.parity);
+  integer("autoparity", 0, 254, params.autoparity);
+  integer("id", 1, 0xfffffffe, params.id);
+  // Reed-Solomon over GF(2^8): a block and its parity are at most 255 segments.
+  if (params.block + params.parity > 255)
+    bad(fmt::format("block={} with parity={}: a block and its parity are at most 255 segments", params.block,
+                    params.parity));
+  if (params.autoparity > params.parity)
+    bad(fmt::format("autoparity={} is more than parity={}", params.autoparity, params.parity));
+  if (endpoint.address.port() == 0) bad("a NORM session needs a port");
+  (void)role;  // the scheme table already refused the other role's parameters
+  return params;
+}
+
+NormNodeId next_node_id() {
+  static const std::uint32_t base = random_base();
+  for (;;) {
+    std::uint32_t id = base + g_node_counter.fetch_add(1) * 0x9e3779b1u;  // distinct for 2^32 sessions
+    if (id != 0 && id != NORM_NODE_ANY && id != NORM_NODE_NONE) return id;
+  }
+}
+
+std::string node_name(NormNodeId id) { return fmt::format("{:#010x}", id); }
+
+Session::Session(const net::Address& address, NormNodeId id, const std::string& label) : id_(id), label_(label) {
+  // The library starts its thread here: it must not take SIGINT/SIGTERM,
+  // which the Supervisor reads from a signalfd (blocked in every thread).
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  // NETDISP_NORM_DEBUG=N: the library's own trace on stderr (its levels, 0-12).
+  if (const char* level = std::getenv("NETDISP_NORM_DEBUG"); level && *level)
+    NormSetDebugLevel(static_cast<unsigned>(std::atoi(level)));
+  instance_ = NormCreateInstance(false);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (instance_ == NORM_INSTANCE_INVALID) throw net::Error(label + ": cannot start the NORM library");
+  std::string host = address.to_string();
+  host = host.substr(0, host.rfind(':'));
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  session_ = NormCreateSession(instance_, host.c_str(), address.port(), id);
+  if (session_ == NORM_SESSION_INVALID) {
+    NormDestroyInstance(instance_);
+    throw net::Error(label + ": the NORM library refused the session address");
+  }
+  fd_ = NormGetDescriptor(instance_);
+}
+
+Session::~Session() {
+  NormDestroySession(session_);
+  NormDestroyInstance(instance_);  // stops and joins the library's thread
+}
+
+void Session::apply_multicast(const net::MulticastOptions& options) {
+  if (options.interface) {
+    char name[IF_NAMESIZE] = {};
+    std::string text = options.interface->index && ::if_indextoname(options.interface->index, name)
+                           ? std::string(name)
+                           : options.interface->text;
+    if (!NormSetMulticastInterface(session_, text.c_str()))
+      throw net::Error(label_ + ": cannot use the multicast interface " + text);
+  }
+  NormSetTTL(session_, static_cast<unsigned char>(options.ttl));
+  NormSetMulticastLoopback(session_, options.loop);
+}
+
+}  // namespace netdisp::transports::norm

@@ -1,0 +1,75 @@
+#pragma once
+// What the norm:// sink and source share: the endpoint's parameters, and one
+// NORM session with the instance (the library's thread and event queue) it
+// runs in.
+//
+// Each Session owns its own instance, so its descriptor carries the events of
+// that session only and the thread that polls it (a pipe's) is the only one
+// reading them: no routing between threads. An instance is one library
+// thread and a notification pipe; a process has as many as it has norm://
+// endpoints open (a reverse-proxy: one per subscriber, as it has one socket
+// per subscriber for a udp:// group).
+//
+// On the wire every datagram is one NORM stream message: a 4-byte big-endian
+// length, then the payload. The length keeps datagram boundaries (the
+// library's reads return bytes); the message mark (NormStreamMarkEom) lets a
+// receiver resume at the next datagram after a break it could not repair.
+#include <normApi.h>
+
+#include <cstdint>
+#include <string>
+
+#include "stage/schemes.h"
+
+namespace netdisp::transports::norm {
+
+inline constexpr std::size_t kFrameHeader = 4;
+
+struct Params {
+  // Sender.
+  double rate = 10e6;                  // bits/s; with cc, the upper bound
+  bool cc = false;                     // NORM-CC congestion control
+  std::uint32_t buffer = 16 << 20;     // sender: NormStartSender's buffer; receiver: per remote sender
+  std::uint16_t segment = 1400;        // payload bytes per NORM_DATA packet
+  std::uint16_t block = 64;            // source segments per FEC block
+  std::uint16_t parity = 16;           // parity segments the sender may compute per block (repairs)
+  std::uint16_t autoparity = 0;        // parity segments sent proactively per block
+  std::uint32_t id = 0;                // node id; 0: one unique in this process
+};
+
+// Reads and checks the endpoint's parameters for `role` (net::UsageError
+// naming the endpoint and the parameter).
+Params read_params(const stage::Endpoint& endpoint, stage::Role role);
+
+// A node id no other session of this process has, random across processes.
+NormNodeId next_node_id();
+
+// "0x1a2b3c4d": how logs and messages name a node.
+std::string node_name(NormNodeId id);
+
+class Session {
+ public:
+  // Creates the instance (its thread starts with every signal blocked: the
+  // Supervisor's signalfd takes them) and the session for `address`.
+  // Throws net::Error naming `label` when the library refuses.
+  Session(const net::Address& address, NormNodeId id, const std::string& label);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  NormSessionHandle handle() const { return session_; }
+  int fd() const { return fd_; }
+  NormNodeId id() const { return id_; }
+
+  // Multicast settings from --multicast-if, --ttl, --multicast-loop.
+  void apply_multicast(const net::MulticastOptions& options);
+
+ private:
+  NormInstanceHandle instance_ = NORM_INSTANCE_INVALID;
+  NormSessionHandle session_ = NORM_SESSION_INVALID;
+  int fd_ = -1;
+  NormNodeId id_;
+  std::string label_;
+};
+
+}  // namespace netdisp::transports::norm

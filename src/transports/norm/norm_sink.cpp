@@ -1,0 +1,264 @@
+#include "transports/norm/norm_sink.h"
+
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/random.h>
+
+#include <cerrno>
+
+#include "net/error.h"
+
+namespace netdisp::transports::norm {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How long a write or a wait sleeps at most between looks at the stream:
+// the library posts TX_QUEUE_VACANCY only after a write it refused, so a
+// missed event costs this much, never a hang.
+constexpr int kWaitSliceMs = 100;
+
+// Without --expect, how long the end of a transfer is still repaired.
+constexpr auto kRepairLinger = std::chrono::seconds(5);
+
+constexpr double kInitialGrtt = 0.01;  // seconds
+constexpr unsigned kGroupSize = 16;
+
+}  // namespace
+
+NormSink::NormSink(const stage::Endpoint& endpoint, const Params& params, const stage::OutputSettings& settings)
+    : label_(endpoint.to_string()),
+      session_(endpoint.address, params.id ? params.id : next_node_id(), label_),
+      lossless_(settings.wait_for_streams),
+      control_(settings.control),
+      expect_(settings.expect_receivers),
+      expect_timeout_(settings.expect_timeout) {
+  NormSessionHandle session = session_.handle();
+  // The sender only sends from an ephemeral port; receivers send their NACKs
+  // and ACKs there (unicast NACKs, norm_source.cpp), so it never binds the
+  // session's port: a receiver in the same process or host can.
+  NormSetTxOnly(session, true);
+  if (endpoint.address.is_multicast()) session_.apply_multicast(settings.sockets.multicast);
+  NormSetTxRate(session, params.rate);
+  if (params.cc) {
+    NormSetCongestionControl(session, true);
+    NormSetTxRateBounds(session, -1.0, params.rate);
+  }
+  // Repairs start within a few round trips: the library's first guess of the
+  // group's round trip (0.25 s) and of its size (1000 receivers) would hold
+  // every NACK back for seconds; probing corrects the round trip from here.
+  NormSetGrttEstimate(session, kInitialGrtt);
+  NormSetGroupSize(session, kGroupSize);
+  // Every receiver heard from (a NACK, an ACK, a probe's answer) is asked to
+  // acknowledge the end of the stream.
+  NormSetAutoAckingNodes(session, NORM_TRACK_RECEIVERS);
+  std::uint16_t instance = 0;
+  if (::getrandom(&instance, sizeof instance, 0) != sizeof instance) instance = NormGetRandomSessionId();
+  if (!NormStartSender(session, instance, params.buffer, params.segment, params.block, params.parity))
+    throw net::Error(label_ + ": cannot start a NORM sender (buffer=" + std::to_string(params.buffer) + ")");
+  NormSetAutoParity(session, static_cast<unsigned char>(params.autoparity));
+  stream_ = NormStreamOpen(session, params.buffer);
+  if (stream_ == NORM_OBJECT_INVALID) throw net::Error(label_ + ": cannot open a NORM stream");
+  spdlog::info("{}: NORM sender node {} at {} bit/s{}", label_, node_name(session_.id()), params.rate,
+               params.cc ? " at most (NORM-CC)" : "");
+}
+
+NormSink::~NormSink() {
+  if (stream_ != NORM_OBJECT_INVALID) NormStreamClose(stream_, false);
+}
+
+// The library's events for this session: receivers heard, room in the
+// stream, the watermark's outcome.
+void NormSink::take_events() {
+  NormEvent event;
+  while (NormGetNextEvent(NormGetInstance(session_.handle()), &event, false)) {
+    switch (event.type) {
+      case NORM_ACKING_NODE_NEW: {
+        NormNodeId id = NormNodeGetId(event.sender);
+        receivers_.push_back({id});
+        stage::add(receivers_seen_, 1);
+        spdlog::info("{}: receiver {} joined", label_, node_name(id));
+        break;
+      }
+      case NORM_TX_WATERMARK_COMPLETED: watermark_done_ = true; break;
+      case NORM_TX_FLUSH_COMPLETED: flush_done_ = true; break;
+      case NORM_SEND_ERROR:
+        stage::add(send_errors_, 1);
+        if (drop_log_.allow()) spdlog::warn("{}: a send failed (logged at most every 10 s)", label_);
+        break;
+      case NORM_TX_RATE_CHANGED:
+        spdlog::debug("{}: NORM-CC rate now {:.0f} bit/s", label_, NormGetTxRate(session_.handle()));
+        break;
+      default: break;
+    }
+  }
+}
+
+bool NormSink::on_ready(short) {
+  take_events();
+  return true;
+}
+
+bool NormSink::wait_for_room() {
+  pollfd fds[2] = {{session_.fd(), POLLIN, 0}, {control_ ? control_->stop_fd() : -1, POLLIN, 0}};
+  int rc = ::poll(fds, 2, kWaitSliceMs);
+  if (rc < 0 && errno != EINTR) return false;
+  take_events();
+  return !(control_ && control_->stop_requested());
+}
+
+bool NormSink::write_all(const char* data, std::size_t size) {
+  while (size > 0) {
+    unsigned int taken = NormStreamWrite(stream_, data, static_cast<unsigned int>(size));
+    data += taken;
+    size -= taken;
+    stream_bytes_ += taken;
+    if (size > 0 && !wait_for_room()) return false;
+  }
+  return true;
+}
+
+bool NormSink::write(const stage::Batch& batch) {
+  take_events();
+  for (std::size_t i = 0; i < batch.datagrams.size(); ++i) {
+    const iovec& datagram = batch.datagrams[i];
+    auto length = static_cast<std::uint32_t>(datagram.iov_len);
+    char header[kFrameHeader] = {static_cast<char>(length >> 24), static_cast<char>(length >> 16),
+                                 static_cast<char>(length >> 8), static_cast<char>(length)};
+    std::size_t framed = kFrameHeader + datagram.iov_len;
+    if (!lossless_) {
+      // Live: a datagram goes whole or not at all, never blocking the pipe.
+      if (NormStreamGetVacancy(stream_, static_cast<unsigned int>(framed)) < framed) {
+        stage::add(dropped_datagrams_, 1);
+        stage::add(dropped_bytes_, datagram.iov_len);
+        if (drop_log_.allow())
+          spdlog::warn("{}: the stream buffer is full (rate= too low for the input?): {} datagrams dropped so far "
+                       "(logged at most every 10 s)", label_, stage::get(dropped_datagrams_));
+        continue;
+      }
+    }
+    if (!write_all(header, kFrameHeader) || !write_all(static_cast<const char*>(datagram.iov_base), datagram.iov_len)) {
+      std::uint64_t rest = 0;
+      for (std::size_t j = i; j < batch.datagrams.size(); ++j) rest += batch.datagrams[j].iov_len;
+      stage::add(not_sent_bytes_, rest);  // stopped while waiting for room
+      return false;
+    }
+    NormStreamMarkEom(stream_);
+    stage::add(datagrams_, 1);
+    stage::add(bytes_, datagram.iov_len);
+  }
+  // What is written leaves now, not when a segment fills: live input keeps its pace.
+  NormStreamFlush(stream_, false, NORM_FLUSH_PASSIVE);
+  return true;
+}
+
+bool NormSink::wait_for(Clock::time_point until, bool (NormSink::*done)() const) {
+  take_events();
+  while (!(this->*done)()) {
+    if (control_ && control_->stop_requested()) return false;
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd fds[2] = {{session_.fd(), POLLIN, 0}, {control_ ? control_->stop_fd() : -1, POLLIN, 0}};
+    if (::poll(fds, 2, static_cast<int>(std::min<long>(left, kWaitSliceMs))) < 0 && errno != EINTR) return false;
+    take_events();
+  }
+  return true;
+}
+
+std::size_t NormSink::count_acknowledged() {
+  std::size_t count = 0;
+  for (Receiver& receiver : receivers_) {
+    if (!receiver.acknowledged && NormGetAckingStatus(session_.handle(), receiver.id) == NORM_ACK_SUCCESS) {
+      receiver.acknowledged = true;
+      spdlog::info("{}: receiver {} acknowledged the whole stream ({} bytes)", label_, node_name(receiver.id),
+                   stage::get(bytes_));
+    }
+    count += receiver.acknowledged;
+  }
+  stage::add(acknowledged_, count - stage::get(acknowledged_));
+  return count;
+}
+
+// --expect N: the watermark (an ACK request for the end of the stream) is
+// repeated until N receivers acknowledged it or the timeout passes.
+void NormSink::await_acknowledgements() {
+  auto until = Clock::now() + expect_timeout_;
+  NormSetWatermark(session_.handle(), stream_, true);
+  while (count_acknowledged() < expect_) {
+    if (!wait_for(until, &NormSink::watermark_done)) break;
+    if (count_acknowledged() >= expect_) break;
+    // Completed, but not by enough receivers (some not heard from yet): ask again.
+    watermark_done_ = false;
+    NormResetWatermark(session_.handle());
+  }
+  std::size_t acknowledged = count_acknowledged();
+  if (acknowledged >= expect_) return;
+  for (const Receiver& receiver : receivers_)
+    if (!receiver.acknowledged)
+      undelivered_.push_back(fmt::format("{}: receiver {} did not acknowledge the whole stream", label_,
+                                         node_name(receiver.id)));
+  std::size_t unknown = expect_ > receivers_.size() ? expect_ - receivers_.size() : 0;
+  std::string why = control_ && control_->stop_requested() ? "stopped" : "after " + std::to_string(
+                                                                             expect_timeout_.count() / 1000) + " s";
+  undelivered_.push_back(fmt::format("{}: {} of {} expected receivers acknowledged the whole stream {}{}", label_,
+                                     acknowledged, expect_, why,
+                                     unknown ? fmt::format(" ({} never heard from)", unknown) : ""));
+}
+
+// Without --expect: the receivers heard from are asked to acknowledge the
+// end, and repaired meanwhile, for a bounded time.
+void NormSink::linger_for_repairs() {
+  auto started = Clock::now();
+  NormSetWatermark(session_.handle(), stream_, true);
+  bool all = wait_for(started + kRepairLinger, &NormSink::watermark_done) && count_acknowledged() == receivers_.size();
+  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+  if (all && !receivers_.empty()) {
+    spdlog::info("{}: all {} receivers heard from acknowledged the whole stream ({} ms after end of input)", label_,
+                 receivers_.size(), waited);
+  } else {
+    spdlog::info("{}: lingered {} ms for repairs after end of input; {} of {} receivers heard from acknowledged the "
+                 "whole stream (--expect N waits for N receivers)", label_, waited, count_acknowledged(),
+                 receivers_.size());
+  }
+}
+
+void NormSink::flush() {
+  if (finished_) return;
+  finished_ = true;
+  NormStreamFlush(stream_, true, NORM_FLUSH_ACTIVE);
+  if (!lossless_ || (control_ && control_->stop_requested())) return;  // live input, or stopped: no wait
+  if (expect_ > 0) {
+    await_acknowledgements();
+  } else {
+    linger_for_repairs();
+  }
+}
+
+void NormSink::report(stage::StatsRows& rows) const {
+  stage::StageStats& row = rows.emplace_back();
+  row.role = stage::StageStats::Role::kSink;
+  row.endpoint = label_;
+  row.set(stage::Stat::kDatagrams, stage::get(datagrams_)).set(stage::Stat::kBytes, stage::get(bytes_));
+  row.set(stage::Stat::kDroppedDatagrams, stage::get(dropped_datagrams_));
+  row.set(stage::Stat::kDroppedBytes, stage::get(dropped_bytes_));
+  row.set(stage::Stat::kNotSentBytes, stage::get(not_sent_bytes_));
+  row.set(stage::Stat::kSendErrors, stage::get(send_errors_));
+  row.set(stage::Stat::kNormReceivers, stage::get(receivers_seen_));
+  row.set(stage::Stat::kNormAcknowledged, stage::get(acknowledged_));
+  row.text = fmt::format("  -> {}: sent {} datagrams, {} bytes; {} receivers heard from, {} acknowledged the end",
+                         label_, stage::get(datagrams_), stage::get(bytes_), stage::get(receivers_seen_),
+                         stage::get(acknowledged_));
+  if (std::uint64_t dropped = stage::get(dropped_datagrams_))
+    row.text += fmt::format("; {} datagrams ({} bytes) dropped: stream buffer full", dropped,
+                            stage::get(dropped_bytes_));
+  if (std::uint64_t not_sent = stage::get(not_sent_bytes_)) row.text += fmt::format("; {} bytes not sent", not_sent);
+}
+
+std::vector<std::string> NormSink::undelivered() const {
+  std::vector<std::string> lines = undelivered_;
+  if (std::uint64_t not_sent = stage::get(not_sent_bytes_))
+    lines.push_back(fmt::format("{}: {} bytes not sent (stopped)", label_, not_sent));
+  return lines;
+}
+
+}  // namespace netdisp::transports::norm

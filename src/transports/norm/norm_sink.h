@@ -1,0 +1,73 @@
+#pragma once
+// NormSink: a norm:// destination, a NORM sender. Every datagram becomes one
+// message of the session's stream (norm_session.h), sent at the fixed rate=
+// (or under NORM-CC with cc=on) and repaired on the receivers' NACKs.
+//
+// A client's input (OutputSettings::wait_for_streams) is never dropped: when
+// the stream buffer is full, write() waits for room (polling the library's
+// descriptor and the stop fd). Live input (a proxy) drops whole datagrams
+// instead, counted as dropped_datagrams.
+//
+// At end of input (flush), the sender asks the receivers to acknowledge the
+// whole stream (NORM's watermark): with expect_receivers, until that many
+// did or the timeout passed (undelivered() then names who did not); without,
+// for a bounded time during which it still repairs, and it says so.
+// Called from the pipe's thread only; report() from any thread.
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "stage/io.h"
+#include "stage/sink.h"
+#include "transports/norm/norm_session.h"
+
+namespace netdisp::transports::norm {
+
+class NormSink final : public stage::Sink {
+ public:
+  // Throws net::Error when the library refuses the session.
+  NormSink(const stage::Endpoint& endpoint, const Params& params, const stage::OutputSettings& settings);
+  ~NormSink() override;
+
+  bool write(const stage::Batch& batch) override;
+  void flush() override;
+  pollfd watch() const override { return pollfd{session_.fd(), POLLIN, 0}; }
+  bool on_ready(short revents) override;
+  void report(stage::StatsRows& rows) const override;
+  std::vector<std::string> undelivered() const override;
+
+ private:
+  struct Receiver {
+    NormNodeId id;
+    bool acknowledged = false;
+  };
+  void take_events();
+  bool write_all(const char* data, std::size_t size);  // lossless: waits for room
+  bool wait_for_room();
+  bool wait_for(std::chrono::steady_clock::time_point until, bool (NormSink::*done)() const);
+  bool watermark_done() const { return watermark_done_; }
+  bool flush_done() const { return flush_done_; }
+  std::size_t count_acknowledged();
+  void await_acknowledgements();
+  void linger_for_repairs();
+
+  std::string label_;  // "norm://239.1.2.3:5000"
+  Session session_;
+  NormObjectHandle stream_ = NORM_OBJECT_INVALID;
+  bool lossless_;
+  const stage::Control* control_;
+  std::size_t expect_;
+  std::chrono::milliseconds expect_timeout_;
+  bool finished_ = false;
+  bool watermark_done_ = false;
+  bool flush_done_ = false;
+  std::uint64_t stream_bytes_ = 0;  // framed bytes written into the stream
+  std::vector<Receiver> receivers_;
+  std::vector<std::string> undelivered_;
+  stage::Counter datagrams_{0}, bytes_{0}, dropped_datagrams_{0}, dropped_bytes_{0}, not_sent_bytes_{0};
+  stage::Counter receivers_seen_{0}, acknowledged_{0}, send_errors_{0};
+  stage::LogLimit drop_log_;
+};
+
+}  // namespace netdisp::transports::norm

@@ -1,0 +1,209 @@
+#include "transports/norm/norm_source.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "net/error.h"
+
+namespace netdisp::transports::norm {
+namespace {
+
+constexpr std::size_t kArenaSize = 1 << 20;
+// A stream is read into the arena only while this much room is left: the
+// largest datagram with its header fits, so a read always makes progress.
+constexpr std::size_t kReadRoom = 128 << 10;
+constexpr std::uint32_t kMaxDatagram = 65535;
+
+std::uint32_t frame_length(const char* p) {
+  auto byte = [p](int i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(p[i])); };
+  return byte(0) << 24 | byte(1) << 16 | byte(2) << 8 | byte(3);
+}
+
+std::string host_of(const net::Address& address) {
+  std::string text = address.to_string();
+  text = text.substr(0, text.rfind(':'));
+  if (text.size() > 2 && text.front() == '[') text = text.substr(1, text.size() - 2);
+  return text;
+}
+
+}  // namespace
+
+NormSource::NormSource(const stage::Endpoint& endpoint, const Params& params, const net::SocketOptions& sockets)
+    : label_(endpoint.to_string()),
+      session_(endpoint.address, params.id ? params.id : next_node_id(), label_),
+      arena_(kArenaSize) {
+  NormSessionHandle session = session_.handle();
+  // Several receivers of one group may run on a host, or in one process (a
+  // reverse-proxy's subscribers): the port is shared, bound to the group.
+  std::string bind = endpoint.address.is_multicast() || !endpoint.address.is_unspecified() ? host_of(endpoint.address) : "";
+  NormSetRxPortReuse(session, true, bind.empty() ? nullptr : bind.c_str());
+  // NACKs and ACKs go to the sender's own address (norm_sink.cpp: it only
+  // sends), which also works for a unicast session.
+  NormSetDefaultUnicastNack(session, true);
+  if (endpoint.address.is_multicast()) session_.apply_multicast(sockets.multicast);
+  if (sockets.rcvbuf > 0) NormSetRxSocketBuffer(session, static_cast<unsigned int>(sockets.rcvbuf));
+  else NormSetRxSocketBuffer(session, 4 << 20);
+  if (!NormStartReceiver(session, params.buffer))
+    throw net::Error(label_ + ": cannot start a NORM receiver (is the port in use by something else?)");
+  spdlog::debug("{}: NORM receiver node {}", label_, node_name(session_.id()));
+}
+
+NormSource::Stream* NormSource::find(NormObjectHandle handle) {
+  for (Stream& stream : streams_)
+    if (stream.handle == handle) return &stream;
+  return nullptr;
+}
+
+void NormSource::forget(NormObjectHandle handle) {
+  auto it = std::find_if(streams_.begin(), streams_.end(), [&](const Stream& s) { return s.handle == handle; });
+  if (it == streams_.end()) return;
+  if (!it->partial.empty()) {
+    stage::add(skipped_bytes_, it->partial.size());  // a datagram cut off by the end of its stream
+    stage::add(breaks_, 1);
+  }
+  NormObjectRelease(it->handle);
+  streams_.erase(it);
+}
+
+void NormSource::take_events() {
+  NormEvent event;
+  while (NormGetNextEvent(NormGetInstance(session_.handle()), &event, false)) {
+    spdlog::trace("{}: event {}", label_, static_cast<int>(event.type));
+    switch (event.type) {
+      case NORM_REMOTE_SENDER_NEW:
+        stage::add(senders_, 1);
+        spdlog::info("{}: NORM sender {} heard", label_, node_name(NormNodeGetId(event.sender)));
+        break;
+      case NORM_RX_OBJECT_NEW: {
+        if (NormObjectGetType(event.object) != NORM_OBJECT_STREAM) {
+          NormObjectCancel(event.object);  // files and data objects are not ours
+          break;
+        }
+        NormObjectRetain(event.object);
+        Stream stream{};
+        stream.handle = event.object;
+        stream.sender = NormNodeGetId(event.sender);
+        streams_.push_back(std::move(stream));
+        break;
+      }
+      case NORM_RX_OBJECT_UPDATED:
+        if (Stream* stream = find(event.object)) stream->readable = true;
+        break;
+      case NORM_RX_OBJECT_COMPLETED:
+        // The sender closed its stream: what it sent before is still read
+        // (read() forgets a closed stream once it is empty).
+        if (Stream* stream = find(event.object)) stream->readable = stream->closed = true;
+        break;
+      case NORM_RX_OBJECT_ABORTED:
+        stage::add(breaks_, 1);
+        if (break_log_.allow()) spdlog::warn("{}: a NORM stream was aborted (its sender left)", label_);
+        forget(event.object);
+        break;
+      default: break;
+    }
+  }
+}
+
+// After a gap the library could not repair: on to the next message start;
+// the bytes skipped (with the datagram cut by the gap) are counted.
+void NormSource::resync(Stream& stream, const char* why) {
+  std::uint32_t from = NormStreamGetReadOffset(stream.handle);
+  std::uint64_t skipped = stream.partial.size();
+  stream.partial.clear();
+  stream.synced = NormStreamSeekMsgStart(stream.handle);
+  if (stream.synced) skipped += static_cast<std::uint32_t>(NormStreamGetReadOffset(stream.handle) - from);
+  stage::add(breaks_, 1);
+  stage::add(skipped_bytes_, skipped);
+  if (break_log_.allow())
+    spdlog::warn("{}: {} from sender {}: {} bytes skipped ({} breaks so far; logged at most every 10 s)", label_,
+                 why, node_name(stream.sender), skipped, stage::get(breaks_));
+}
+
+// Reads the stream into the arena from `used` on, appending a view per
+// whole datagram; the start of a datagram not read whole waits in `partial`.
+void NormSource::fill(Stream& stream, std::size_t& used) {
+  char* arena = reinterpret_cast<char*>(arena_.data());
+  while (stream.readable && arena_.size() - used >= kReadRoom) {
+    if (!stream.synced && !(stream.synced = NormStreamSeekMsgStart(stream.handle))) {
+      stream.readable = false;  // no message start yet: wait for more
+      return;
+    }
+    char* start = arena + used;
+    std::memcpy(start, stream.partial.data(), stream.partial.size());
+    std::size_t have = stream.partial.size();
+    stream.partial.clear();
+    auto room = static_cast<unsigned int>(arena_.size() - used - have);
+    unsigned int got = room;
+    if (!NormStreamRead(stream.handle, start + have, &got)) {
+      stream.partial.assign(start, start + have);
+      resync(stream, "a gap NORM could not repair");
+      continue;
+    }
+    spdlog::trace("{}: read {} bytes of {}", label_, got, room);
+    if (got == 0) stream.readable = false;
+    const char* p = start;
+    const char* end = start + have + got;
+    while (end - p >= static_cast<std::ptrdiff_t>(kFrameHeader)) {
+      std::uint32_t length = frame_length(p);
+      if (length > kMaxDatagram) break;
+      if (end - p < static_cast<std::ptrdiff_t>(kFrameHeader + length)) break;
+      views_.push_back({const_cast<char*>(p) + kFrameHeader, length});
+      p += kFrameHeader + length;
+    }
+    used = static_cast<std::size_t>(p - arena);
+    stream.partial.assign(p, end);
+    if (stream.partial.size() >= kFrameHeader && frame_length(stream.partial.data()) > kMaxDatagram)
+      resync(stream, "a message that is not a netdisp datagram");
+  }
+}
+
+std::size_t NormSource::collect() {
+  take_events();
+  views_.clear();
+  std::size_t used = 0;
+  for (Stream& stream : streams_) fill(stream, used);
+  // A stream its sender closed is done once nothing more comes out of it.
+  for (std::size_t i = streams_.size(); i-- > 0;)
+    if (streams_[i].closed && !streams_[i].readable) forget(streams_[i].handle);
+  std::size_t bytes = 0;
+  for (const iovec& view : views_) bytes += view.iov_len;
+  return bytes;
+}
+
+stage::ReadStatus NormSource::read(stage::Batch& batch) {
+  std::size_t bytes = collect();
+  if (views_.empty()) return stage::ReadStatus::kWouldBlock;
+  stage::add(datagrams_, views_.size());
+  stage::add(bytes_, bytes);
+  batch = stage::Batch{views_, bytes};
+  return stage::ReadStatus::kData;
+}
+
+// At a stop, after the drain: what the library still holds is counted, not delivered.
+void NormSource::discard_queued() {
+  for (int i = 0; i < 64; ++i) {
+    std::size_t bytes = collect();
+    if (views_.empty()) return;
+    stage::add(discarded_bytes_, bytes);
+  }
+}
+
+void NormSource::report(stage::StatsRows& rows) const {
+  stage::StageStats& row = rows.emplace_back();
+  row.role = stage::StageStats::Role::kSource;
+  row.endpoint = label_;
+  row.set(stage::Stat::kDatagrams, stage::get(datagrams_)).set(stage::Stat::kBytes, stage::get(bytes_));
+  row.set(stage::Stat::kDiscardedBytes, stage::get(discarded_bytes_));
+  row.set(stage::Stat::kNormSenders, stage::get(senders_));
+  row.set(stage::Stat::kNormBreaks, stage::get(breaks_));
+  row.set(stage::Stat::kNormSkippedBytes, stage::get(skipped_bytes_));
+  row.text = fmt::format("{}: received {} datagrams, {} bytes from {} NORM senders; {} breaks NORM could not repair, "
+                         "{} bytes skipped", label_, stage::get(datagrams_), stage::get(bytes_), stage::get(senders_),
+                         stage::get(breaks_), stage::get(skipped_bytes_));
+  if (std::uint64_t discarded = stage::get(discarded_bytes_))
+    row.text += fmt::format("; {} bytes discarded at stop", discarded);
+}
+
+}  // namespace netdisp::transports::norm

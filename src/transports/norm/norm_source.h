@@ -1,0 +1,57 @@
+#pragma once
+// NormSource: a norm:// listen endpoint, a NORM receiver of every sender in
+// the session. It reads each sender's stream into its arena and hands out
+// the datagrams (norm_session.h: length-framed messages) as a Batch. Where
+// the library could not repair a gap in time, the stream breaks: the source
+// resumes at the next message start and counts the bytes it skipped.
+// poll_fd() is the library's descriptor; read() takes its events.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stage/batch.h"
+#include "stage/io.h"
+#include "stage/source.h"
+#include "transports/norm/norm_session.h"
+
+namespace netdisp::transports::norm {
+
+class NormSource final : public stage::Source {
+ public:
+  // Throws net::Error when the library refuses the session (a port in use ...).
+  NormSource(const stage::Endpoint& endpoint, const Params& params, const net::SocketOptions& sockets);
+
+  stage::ReadStatus read(stage::Batch& batch) override;
+  int poll_fd() const override { return session_.fd(); }
+  void report(stage::StatsRows& rows) const override;
+  std::string name() const override { return label_; }
+  bool drains() const override { return true; }
+  void discard_queued() override;
+
+ private:
+  struct Stream {
+    NormObjectHandle handle;
+    NormNodeId sender;
+    bool readable = true;
+    bool synced = false;                // at a message start
+    bool closed = false;                // by its sender (RX_OBJECT_COMPLETED)
+    std::vector<char> partial;          // the start of a datagram not read whole yet
+  };
+  std::size_t collect();  // fills views_ from every readable stream; their bytes
+  void take_events();
+  Stream* find(NormObjectHandle handle);
+  void forget(NormObjectHandle handle);
+  void fill(Stream& stream, std::size_t& used);
+  void resync(Stream& stream, const char* why);
+
+  std::string label_;
+  Session session_;
+  stage::Arena arena_;
+  std::vector<Stream> streams_;
+  std::vector<iovec> views_;
+  stage::Counter datagrams_{0}, bytes_{0}, breaks_{0}, skipped_bytes_{0}, senders_{0};
+  stage::Counter discarded_bytes_{0};
+  stage::LogLimit break_log_;
+};
+
+}  // namespace netdisp::transports::norm
