@@ -111,8 +111,9 @@ start_sender() {
       -b 1400 "$NAME" ;;
     nd-srt) start tx timeout "$CUTOFF" "$ND/ndclient" --path "$LOSSY_IN" --rate "$LOSSY_RATE" \
       --server-addr "srt://$(nd_lossy_addr 1):$PORT${ND_SRT_TX_PARAMS:+?$ND_SRT_TX_PARAMS}" ;;
+    # --expect N: the sender waits until all N receivers acknowledged the end.
     nd-norm*) start tx timeout "$CUTOFF" "$ND/ndclient" --path "$LOSSY_IN" --rate "$LOSSY_RATE" \
-      --server-addr "norm://239.88.1.1:$PORT${ND_NORM_TX_PARAMS:+?$ND_NORM_TX_PARAMS}" ;;
+      --expect "$(receivers_of "$tool")" --server-addr "norm://239.88.1.1:$PORT${ND_NORM_TX_PARAMS:+?$ND_NORM_TX_PARAMS}" ;;
   esac
 }
 

@@ -592,7 +592,7 @@ cannot be seeded: runs differ in which packets are lost, not in the rate.
 
 Columns: runs whose copies all have the input's sha256 / runs; runs done within 3 x the ideal time; goodput = file
 bits / (time from starting the sender to the last receiver holding the file), as a share of the paced rate (median,
-min-max); repair overhead = bytes the sender put on the wire (its bridge's TX counter: Ethernet, IP and UDP or TCP
+min-max); repair overhead (over the runs that arrived whole) = bytes the sender put on the wire (its bridge's TX counter: Ethernet, IP and UDP or TCP
 headers included, once per multicast datagram) / file size, beside the minimum 1/(1-p) that a sender without any
 header needs; feedback = packets that came back to the sender (acknowledgements, NACKs, reports) per packet it sent; sender exit
 status: 124 = still running at the cut-off (timeout), 137 = still running 10 s after the last copy was whole (killed).
@@ -600,7 +600,7 @@ status: 124 = still running at the cut-off (timeout), 137 = still running 10 s a
 Commands (P a fresh port per trial, R = 10.88.0.11, OUT a file and DIR a directory beside the receiver):
 - netdisp TCP: \`ndserver --path OUT --listen-addr tcp://R:P\`, \`ndclient --path IN --server-addr tcp://R:P --rate $LOSSY_RATE\`
 - netdisp SRT: \`ndserver --path OUT --listen-addr srt://R:P${ND_SRT_RX_PARAMS:+?$ND_SRT_RX_PARAMS}\`, \`ndclient --path IN --rate $LOSSY_RATE --server-addr srt://R:P${ND_SRT_TX_PARAMS:+?$ND_SRT_TX_PARAMS}\`
-- netdisp NORM: \`ndserver --path OUT --listen-addr norm://239.88.1.1:P${ND_NORM_RX_PARAMS:+?$ND_NORM_RX_PARAMS}\` in each receiver, \`ndclient --path IN --rate $LOSSY_RATE --server-addr norm://239.88.1.1:P${ND_NORM_TX_PARAMS:+?$ND_NORM_TX_PARAMS}\`
+- netdisp NORM: \`ndserver --path OUT --listen-addr norm://239.88.1.1:P${ND_NORM_RX_PARAMS:+?$ND_NORM_RX_PARAMS}\` in each receiver, \`ndclient --path IN --rate $LOSSY_RATE --expect N --server-addr norm://239.88.1.1:P${ND_NORM_TX_PARAMS:+?$ND_NORM_TX_PARAMS}\`
 - uftp $(dpkg-query -W -f='${Version}' uftp 2>/dev/null): \`uftpd -d -q -B 104857600 -I eth0 -p P -M 239.88.1.1 -D DIR\` in each receiver, \`uftp -q -B 104857600 -R $((LOSSY_RATE / 1000)) -I ndbr0 -p P -M 239.88.1.1 -P 239.88.2.1 -b 1400 FILE\` (open group, congestion control off: \`-R\` is the rate in kbit/s; -B: its largest UDP buffers, 100 MB, as netdisp asks for large ones)
 - srt-file-transmit (srt-tools $(dpkg-query -W -f='${Version}' srt-tools 2>/dev/null)): \`srt-file-transmit "srt://:P?mode=listener" file://DIR/\`, \`srt-file-transmit file://IN "srt://R:P?maxbw=$((LOSSY_RATE / 8))"\` (file mode; maxbw in bytes/s)
 - socat over TCP: \`socat -u TCP4-LISTEN:P,bind=R CREATE:OUT\`, \`socat -u OPEN:IN TCP4:R:P,setsockopt-int=1:47:$((LOSSY_RATE / 8))\` (SO_MAX_PACING_RATE: the kernel paces it at the same rate)
@@ -620,7 +620,7 @@ EOS
       local f=(sec=lossy "tool=$tool" "loss=$loss")
       echo "| $(lossy_label "$tool") | $(loss_text "$loss") | $(lossy_ok_runs "$tool" "$loss" sha_ok)" \
         "| $(lossy_ok_runs "$tool" "$loss" within_3x) | $(med_range "$(s "${f[@]}" -- share)" fmt_3)" \
-        "| $(med_range "$(s "${f[@]}" -- overhead)" fmt_3) | $(fmt_3 "$(lossy_min "$loss")")" \
+        "| $(med_range "$(s "${f[@]}" complete=1 -- overhead)" fmt_3) | $(fmt_3 "$(lossy_min "$loss")")" \
         "| $(med_range "$(s "${f[@]}" -- fb_per_data)" fmt_3)" \
         "| $(vals "${f[@]}" -- sender_rc | sort | uniq -c | awk '{ printf "%s%s x%d", (NR > 1 ? ", " : ""), $2, $1 }')" \
         "| $(lossy_issue_figure "$tool" "$loss") |"
@@ -668,7 +668,10 @@ lossy_targets() {
     read -r row loss want <<<"$spec"
     [[ " $losses " == *" $loss "* ]] || continue
     r=$(lossy_share "$row" "$loss")
-    if [[ $r == - ]]; then
+    if [[ $r == - && -n $(vals sec=lossy tool="$row" loss="$loss" -- run) ]]; then
+      echo "| $(lossy_label "$row") at $(loss_text "$loss") % loss: goodput >= $want of the paced rate | **MISSED**" \
+        "| no run arrived whole before the cut-off |"
+    elif [[ $r == - ]]; then
       echo "| $(lossy_label "$row") at $(loss_text "$loss") % loss: goodput >= $want of the paced rate | not measured" \
         "| $(vals sec=lossy-missing tool="$row" -- why | head -n 1 | tr _ ' ') |"
     else
@@ -680,8 +683,12 @@ lossy_targets() {
     for loss in $losses; do
       ((loss > 0)) || continue
       local o m
-      o=$(med sec=lossy "tool=$tool" "loss=$loss" -- overhead)
+      o=$(med sec=lossy "tool=$tool" "loss=$loss" complete=1 -- overhead)
       m=$(lossy_min "$loss")
+      if [[ $o == - ]]; then
+        echo "| $(lossy_label "$tool") at $(loss_text "$loss") %: repair overhead <= 1.3 x the minimum | **MISSED** | no run arrived whole |"
+        continue
+      fi
       echo "| $(lossy_label "$tool") at $(loss_text "$loss") %: repair overhead <= 1.3 x the minimum" \
         "($(awk -v m="$m" 'BEGIN { printf "%.3f", 1.3 * m }')) | $(verdict ge "$(awk -v m="$m" 'BEGIN { print 1.3 * m }')" "$o")" \
         "| median $(fmt_3 "$o") (x$(ratio "$o" "$m") the minimum, headers included) |"
