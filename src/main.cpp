@@ -10,6 +10,7 @@
 #include "modes/modes.h"
 #include "modes/supervisor.h"
 #include "net/error.h"
+#include "net/platform.h"
 #include "version.h"
 
 namespace {
@@ -59,7 +60,7 @@ int unknown_mode(std::string_view name) {
 }
 
 int print_version() {
-  std::printf("netdisp %s\n", NETDISP_VERSION);
+  std::printf("netdisp %s\nplatform: %s\n", NETDISP_VERSION, net::features().flavour);
   return 0;
 }
 

@@ -113,7 +113,7 @@ int exit_for_losses(const std::vector<std::string>& losses) {
 // Says how far the transfer got; the status is the shell's for that signal.
 int interrupted(const stage::FileSource& input, std::uint64_t sent, int signal) {
   std::string of = input.total_size() ? fmt::format(" of {}", *input.total_size()) : "";
-  report(fmt::format("interrupted by SIG{} after {}{} bytes; exit {}", ::sigabbrev_np(signal), sent, of, 128 + signal));
+  report(fmt::format("interrupted by {} after {}{} bytes; exit {}", net::signal_name(signal), sent, of, 128 + signal));
   return 128 + signal;
 }
 

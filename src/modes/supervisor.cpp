@@ -3,8 +3,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/eventfd.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -69,12 +67,7 @@ void report(const std::string& line) {
 
 Supervisor::Supervisor(stage::Control& control, OnHangup on_hangup, const Monitoring& monitoring)
     : control_(control), on_hangup_(on_hangup), stats_interval_(monitoring.interval), printer_(monitoring) {
-  sigset_t set = handled_signals();
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signals_ = net::UniqueFd(::signalfd(-1, &set, SFD_CLOEXEC));
-  if (!signals_.valid()) net::throw_errno("signalfd");
-  done_ = net::UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!done_.valid()) net::throw_errno("eventfd");
+  signals_ = std::make_unique<net::SignalFd>(handled_signals());
   if (monitoring.metrics) metrics_ = std::make_unique<MetricsServer>(*monitoring.metrics, monitoring.mode);
 }
 
@@ -124,8 +117,7 @@ void Supervisor::finished(bool failed) {
     control_.request_stop();
   }
   running_.fetch_sub(1);
-  std::uint64_t one = 1;
-  [[maybe_unused]] auto ignored = ::write(done_.get(), &one, sizeof one);
+  done_.notify();
 }
 
 int Supervisor::run(const Stats& stats) {
@@ -133,16 +125,11 @@ int Supervisor::run(const Stats& stats) {
   if (metrics_) metrics_->start(stats);
   notify_ready();  // every socket is bound and every file open (the modes open them before run())
   while (running_.load() > 0) {
-    pollfd fds[2] = {{signals_.get(), POLLIN, 0}, {done_.get(), POLLIN, 0}};
+    pollfd fds[2] = {{signals_->handle(), POLLIN, 0}, {done_.handle(), POLLIN, 0}};
     if (::poll(fds, 2, run_tickers()) < 0) continue;  // EINTR
-    if (fds[1].revents) {
-      std::uint64_t count;
-      [[maybe_unused]] auto ignored = ::read(done_.get(), &count, sizeof count);
-    }
+    if (fds[1].revents) done_.clear();
     if (!fds[0].revents) continue;
-    signalfd_siginfo info{};
-    if (::read(signals_.get(), &info, sizeof info) != sizeof info) continue;
-    on_signal(static_cast<int>(info.ssi_signo), stats);
+    if (int signal = signals_->take()) on_signal(signal, stats);
   }
   for (auto& thread : threads_) thread.join();
   threads_.clear();
@@ -160,7 +147,7 @@ void Supervisor::on_signal(int signal, const Stats& stats) {
   } else if (signal == SIGUSR1) {
     print(stats, "counters");
   } else {
-    spdlog::info("{}: stopping", ::sigabbrev_np(signal) ? std::string("SIG") + ::sigabbrev_np(signal) : "signal");
+    spdlog::info("{}: stopping", net::signal_name(signal));
     if (!stop_signal_) stop_signal_ = signal;
     notify_stopping();
     control_.request_stop();

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "modes/monitor.h"
-#include "net/unique_fd.h"
+#include "net/platform.h"
 #include "stage/control.h"
 #include "stage/stats.h"
 
@@ -81,8 +81,8 @@ class Supervisor {
   stage::Control& control_;
   OnHangup on_hangup_;
   int stop_signal_ = 0;
-  net::UniqueFd signals_;
-  net::UniqueFd done_;  // eventfd: a worker finished
+  std::unique_ptr<net::SignalFd> signals_;  // the handled signals, blocked (net/platform.h)
+  net::WakeFd done_;                        // a worker finished
   std::vector<std::thread> threads_;
   std::atomic<int> running_{0};
   std::atomic<bool> failed_{false};

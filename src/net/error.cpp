@@ -5,11 +5,7 @@
 
 namespace netdisp::net {
 
-std::string errno_text(int err) {
-  char buf[256];
-  // GNU strerror_r returns the message, which may or may not be buf.
-  return ::strerror_r(err, buf, sizeof buf);
-}
+// errno_text is in the platform files (net/platform_*.cpp): strerror_r differs.
 
 void throw_errno(const std::string& what, int err) {
   throw Error(what + ": " + errno_text(err));

@@ -10,6 +10,7 @@
 #include <cerrno>
 
 #include "net/error.h"
+#include "net/platform.h"
 
 namespace netdisp::net {
 namespace {
@@ -53,7 +54,7 @@ void remove_stale_unix_socket(const Address& address, int type) {
   if (::lstat(path.c_str(), &info) != 0) return;  // nothing there (or we may not look: bind will say)
   if (!S_ISSOCK(info.st_mode)) throw Error("unix " + path + ": exists and is not a socket; not removed");
   // Non-blocking: a connect to a live listener with a full backlog would otherwise wait for room.
-  UniqueFd probe(::socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  UniqueFd probe(open_socket(AF_UNIX, type, true));
   if (!probe.valid()) throw_errno("socket to probe unix " + path);
   int rc = ::connect(probe.get(), address.get(), address.length());
   // Refused: a file left by a process that ended. Anything else (connected,
@@ -70,7 +71,7 @@ void remove_stale_unix_socket(const Address& address, int type) {
 StreamListener open_stream_listener(const Address& address, const SocketOptions& options) {
   std::string where = (is_ip(address) ? "tcp " : "unix ") + address.to_string();
   StreamListener listener;
-  listener.fd = UniqueFd(::socket(address.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  listener.fd = UniqueFd(open_socket(address.family(), SOCK_STREAM, true));
   int fd = listener.fd.get();
   if (fd < 0) throw_errno("socket for " + where);
   if (is_ip(address)) {
@@ -82,10 +83,7 @@ StreamListener open_stream_listener(const Address& address, const SocketOptions&
     int one = 1;
     if (options.reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
       throw_errno("SO_REUSEPORT on " + where);
-    if (!options.bind_device.empty() &&
-        ::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, options.bind_device.c_str(),
-                     static_cast<socklen_t>(options.bind_device.size())) != 0)
-      throw_errno("bind to device " + options.bind_device);
+    bind_device(fd, options.bind_device);
   } else {
     remove_stale_unix_socket(address, SOCK_STREAM);
   }
@@ -100,7 +98,7 @@ Accepted accept_client(int listen_fd, int* errno_out) {
   socklen_t length = sizeof peer;
   *errno_out = 0;
   for (;;) {
-    int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    int fd = accept_socket(listen_fd, reinterpret_cast<sockaddr*>(&peer), &length);
     if (fd >= 0) {
       // A live stream to a subscriber: its small writes should not wait for Nagle.
       if (peer.ss_family == AF_INET || peer.ss_family == AF_INET6) set_one(fd, IPPROTO_TCP, TCP_NODELAY);
@@ -115,7 +113,7 @@ Accepted accept_client(int listen_fd, int* errno_out) {
 int connect_stream(const Address& destination, std::chrono::milliseconds timeout, int stop_fd, UniqueFd& out,
                    const SocketOptions& options) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  UniqueFd fd(::socket(destination.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  UniqueFd fd(open_socket(destination.family(), SOCK_STREAM, true));
   if (!fd.valid()) return errno;
   // A peer that vanished without a word (power cut, cable) is found out in
   // the end instead of never.

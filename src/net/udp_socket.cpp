@@ -1,7 +1,6 @@
 #include "net/udp_socket.h"
 
 #include <arpa/inet.h>
-#include <linux/sock_diag.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -11,6 +10,7 @@
 #include <cstring>
 
 #include "net/error.h"
+#include "net/platform.h"
 #include "net/stream_socket.h"
 
 namespace netdisp::net {
@@ -24,17 +24,15 @@ void set_int(int fd, int level, int name, int value, const std::string& what) {
   set_option(fd, level, name, &value, sizeof value, what);
 }
 
-UniqueFd make_socket(int family, const std::string& what, int flags = 0) {
-  UniqueFd fd(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC | flags, 0));
+UniqueFd make_socket(int family, const std::string& what, bool nonblocking = false) {
+  UniqueFd fd(open_socket(family, SOCK_DGRAM, nonblocking));
   if (!fd.valid()) throw_errno(what);
   return fd;
 }
 
 void apply_common(int fd, const SocketOptions& options, const std::string& where) {
   if (options.reuse_port) set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT on " + where);
-  if (!options.bind_device.empty())
-    set_option(fd, SOL_SOCKET, SO_BINDTODEVICE, options.bind_device.c_str(),
-               static_cast<socklen_t>(options.bind_device.size()), "bind to device " + options.bind_device);
+  bind_device(fd, options.bind_device);
   if (options.sndbuf > 0) set_buffer_size(fd, SO_SNDBUF, options.sndbuf);
 }
 
@@ -67,7 +65,8 @@ void join_sources(int fd, const Address& group, const MulticastOptions& options)
     set_option(fd, group.family() == AF_INET ? IPPROTO_IP : IPPROTO_IPV6, MCAST_JOIN_SOURCE_GROUP, &request,
                sizeof request, what);
   }
-  if (group.family() == AF_INET) set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL off");
+  if (group.family() == AF_INET)
+    if (int error = deliver_own_groups_only(fd)) throw_errno("IP_MULTICAST_ALL off", error);
 }
 
 void join_group(int fd, const Address& group, const MulticastOptions& options) {
@@ -78,13 +77,12 @@ void join_group(int fd, const Address& group, const MulticastOptions& options) {
   }
   std::string what = "join multicast group " + group.to_string();
   if (group.family() == AF_INET) {
-    ip_mreqn request{};
-    request.imr_multiaddr = group.v4().sin_addr;
-    if (options.interface) request.imr_address = options.interface->v4_address;
-    request.imr_ifindex = static_cast<int>(multicast_index(group, options));
-    set_option(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &request, sizeof request, what);
+    in_addr interface_address{};
+    if (options.interface) interface_address = options.interface->v4_address;
+    if (int error = join_group_v4(fd, group.v4().sin_addr, interface_address, multicast_index(group, options)))
+      throw_errno(what, error);
     // Only the groups this socket joined, not every group joined on the host.
-    set_int(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, what);
+    if (int error = deliver_own_groups_only(fd)) throw_errno(what, error);
   } else {
     ipv6_mreq request{};
     request.ipv6mr_multiaddr = group.v6().sin6_addr;
@@ -100,12 +98,8 @@ void apply_multicast_send(int fd, const Address& group, const MulticastOptions& 
   if (group.family() == AF_INET) {
     set_int(fd, IPPROTO_IP, IP_MULTICAST_TTL, options.ttl, what);
     set_int(fd, IPPROTO_IP, IP_MULTICAST_LOOP, options.loop, what);
-    if (options.interface) {
-      ip_mreqn request{};
-      request.imr_address = options.interface->v4_address;
-      request.imr_ifindex = static_cast<int>(index);
-      set_option(fd, IPPROTO_IP, IP_MULTICAST_IF, &request, sizeof request, what);
-    }
+    if (options.interface)
+      if (int error = multicast_interface_v4(fd, options.interface->v4_address, index)) throw_errno(what, error);
   } else {
     set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, options.ttl, what);
     set_int(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, options.loop, what);
@@ -115,9 +109,15 @@ void apply_multicast_send(int fd, const Address& group, const MulticastOptions& 
 
 }  // namespace
 
+void bind_device(int fd, const std::string& device) {
+  if (device.empty()) return;
+  if (!features().bind_device)
+    throw UsageError("--bind-device " + device + ": SO_BINDTODEVICE is Linux's; " + features().system + " has none");
+  if (int error = bind_to_device(fd, device)) throw_errno("bind to device " + device, error);
+}
+
 BufferGrant set_buffer_size(int fd, int optname, int bytes) {
-  int force = optname == SO_RCVBUF ? SO_RCVBUFFORCE : SO_SNDBUFFORCE;
-  if (::setsockopt(fd, SOL_SOCKET, force, &bytes, sizeof bytes) != 0)
+  if (!force_buffer_size(fd, optname, bytes))
     ::setsockopt(fd, SOL_SOCKET, optname, &bytes, sizeof bytes);  // capped at the sysctl; checked below
   int doubled = 0;
   socklen_t size = sizeof doubled;
@@ -140,7 +140,7 @@ UdpListener open_unix_listener(const Address& address, const SocketOptions& opti
   UdpListener listener;
   listener.fd = make_socket(AF_UNIX, "socket for " + where);
   int fd = listener.fd.get();
-  set_int(fd, SOL_SOCKET, SO_RXQ_OVFL, 1, "SO_RXQ_OVFL on " + where);
+  request_drop_reports(fd);
   if (options.rcvbuf > 0) listener.rcvbuf = set_buffer_size(fd, SO_RCVBUF, options.rcvbuf);
   remove_stale_unix_socket(address, SOCK_DGRAM);
   if (::bind(fd, address.get(), address.length()) != 0) throw_errno("bind " + where);
@@ -164,9 +164,12 @@ UdpListener open_udp_listener(const Address& address, const SocketOptions& optio
   // a bare port asked for both.
   if (address.family() == AF_INET6)
     set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, !address.both_families(), "IPV6_V6ONLY on " + where);
-  set_int(fd, SOL_SOCKET, SO_RXQ_OVFL, 1, "SO_RXQ_OVFL on " + where);
-  if (options.gro) set_int(fd, SOL_UDP, UDP_GRO, 1, "UDP_GRO on " + where);
-  listener.gro = options.gro;
+  request_drop_reports(fd);
+  // GRO only changes how datagrams reach us, never what they are: where the
+  // system has none, they come one by one.
+  listener.gro = options.gro && features().gro;
+  if (listener.gro)
+    if (int error = enable_gro(fd)) throw_errno("UDP_GRO on " + where, error);
   apply_common(fd, options, where);
   if (options.rcvbuf > 0) listener.rcvbuf = set_buffer_size(fd, SO_RCVBUF, options.rcvbuf);
   if (::bind(fd, address.get(), address.length()) != 0) throw_errno("bind " + where);
@@ -176,9 +179,7 @@ UdpListener open_udp_listener(const Address& address, const SocketOptions& optio
 }
 
 int prepare_sender(int fd, const Address& destination, const SocketOptions& options) {
-  if (!options.bind_device.empty() && !destination.is_unix())
-    set_option(fd, SOL_SOCKET, SO_BINDTODEVICE, options.bind_device.c_str(),
-               static_cast<socklen_t>(options.bind_device.size()), "bind to device " + options.bind_device);
+  if (!destination.is_unix()) bind_device(fd, options.bind_device);
   if (options.sndbuf > 0) set_buffer_size(fd, SO_SNDBUF, options.sndbuf);
   if (!options.bind_from) return 0;
   const Address& local = *options.bind_from;
@@ -192,7 +193,7 @@ int prepare_sender(int fd, const Address& destination, const SocketOptions& opti
 UniqueFd open_udp_sender(const Address& destination, const SocketOptions& options) {
   if (destination.is_unix()) {
     std::string where = "unixgram " + destination.to_string();
-    UniqueFd fd = make_socket(AF_UNIX, "socket for " + where, SOCK_NONBLOCK);
+    UniqueFd fd = make_socket(AF_UNIX, "socket for " + where, true);
     if (int error = prepare_sender(fd.get(), destination, options))
       throw_errno("bind " + options.bind_from->to_string() + " (bind= for " + where + ")", error);
     return fd;
@@ -207,12 +208,6 @@ UniqueFd open_udp_sender(const Address& destination, const SocketOptions& option
   return fd;
 }
 
-std::uint32_t socket_drops(int fd) {
-  std::uint32_t info[SK_MEMINFO_VARS] = {};
-  socklen_t size = sizeof info;
-  if (::getsockopt(fd, SOL_SOCKET, SO_MEMINFO, info, &size) != 0 || size <= SK_MEMINFO_DROPS * sizeof info[0]) return 0;
-  return info[SK_MEMINFO_DROPS];
-}
 
 std::uint32_t receive_queue_limit(int fd) {
   int limit = 0;
@@ -235,10 +230,9 @@ int take_socket_error(int fd) {
 std::size_t unfragmented_payload(int fd, int family) {
   if (family != AF_INET && family != AF_INET6) return 0;
   constexpr int kUdpHeader = 8;
-  int mtu = 0;
-  socklen_t size = sizeof mtu;
+  int mtu = path_mtu(fd, family);
+  if (mtu <= 0) return 0;
   bool v6 = family == AF_INET6;
-  if (::getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &size) != 0) return 0;
   int payload = mtu - (v6 ? 40 : 20) - kUdpHeader;
   return payload > 0 ? static_cast<std::size_t>(payload) : 0;
 }

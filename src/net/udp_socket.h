@@ -94,11 +94,9 @@ BufferGrant set_buffer_size(int fd, int optname, int bytes);
 
 Address local_address(int fd);
 
-// Datagrams the kernel dropped for this socket so far (full receive buffer),
-// read with SO_MEMINFO: exact at any moment, unlike SO_RXQ_OVFL, which is
-// only learnt from the next datagram that does arrive. 0 when unknown.
-// With UDP_GRO on, the kernel counts a dropped coalesced message as one.
-std::uint32_t socket_drops(int fd);
+// SO_BINDTODEVICE (--bind-device) when `device` is not empty: Error when
+// refused, UsageError naming the system where there is none.
+void bind_device(int fd, const std::string& device);
 
 // The most the kernel lets this socket's receive queue hold, in bytes of
 // allocation (SO_RCVBUF as applied: twice what was asked), each datagram

@@ -1,16 +1,21 @@
 #pragma once
 // UniqueFd: the one owner of a file descriptor. Move-only; the only code in
-// netdisp that calls close(). -1 means "owns nothing".
+// netdisp that calls close(). -1 means "owns nothing". It holds a Handle:
+// the system's native descriptor type (an int on POSIX; SOCKET on Windows,
+// which is not an int), see net/platform.h.
 #include <unistd.h>
 
 #include <utility>
 
 namespace netdisp::net {
 
+using Handle = int;
+inline constexpr Handle kNoHandle = -1;
+
 class UniqueFd {
  public:
   UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
+  explicit UniqueFd(Handle fd) : fd_(fd) {}
   UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
   UniqueFd& operator=(UniqueFd&& other) noexcept {
     if (this != &other) reset(other.release());
@@ -20,17 +25,17 @@ class UniqueFd {
   UniqueFd& operator=(const UniqueFd&) = delete;
   ~UniqueFd() { reset(); }
 
-  int get() const { return fd_; }
+  Handle get() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
-  int release() { return std::exchange(fd_, -1); }
+  Handle release() { return std::exchange(fd_, kNoHandle); }
   // close() is not retried on EINTR: on Linux the fd is gone either way.
-  void reset(int fd = -1) {
+  void reset(Handle fd = kNoHandle) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = fd;
   }
 
  private:
-  int fd_ = -1;
+  Handle fd_ = kNoHandle;
 };
 
 }  // namespace netdisp::net

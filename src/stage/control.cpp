@@ -1,22 +1,12 @@
 #include "stage/control.h"
 
-#include <sys/eventfd.h>
-#include <unistd.h>
-
-#include <cstdint>
-
-#include "net/error.h"
-
 namespace netdisp::stage {
 
-Control::Control() : stop_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-  if (!stop_fd_.valid()) net::throw_errno("eventfd for stop");
-}
+Control::Control() = default;
 
 void Control::request_stop() {
   stop_.store(true, std::memory_order_relaxed);
-  std::uint64_t one = 1;
-  [[maybe_unused]] auto ignored = ::write(stop_fd_.get(), &one, sizeof one);
+  wake_.notify();
 }
 
 }  // namespace netdisp::stage

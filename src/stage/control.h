@@ -1,12 +1,12 @@
 #pragma once
 // Control: what the main thread tells every pipe thread. Stop is cooperative:
 // the main thread calls request_stop(), which sets a flag (checked between
-// batches) and makes an eventfd readable (polled beside each socket), so busy
-// and idle threads both notice. Nothing ever reads the eventfd, so it stays
+// batches) and makes a WakeFd readable (polled beside each socket), so busy
+// and idle threads both notice. Nothing ever clears it, so it stays
 // readable for every poller.
 #include <atomic>
 
-#include "net/unique_fd.h"
+#include "net/platform.h"
 
 namespace netdisp::stage {
 
@@ -15,14 +15,14 @@ class Control {
   Control();
   void request_stop();
   bool stop_requested() const { return stop_.load(std::memory_order_relaxed); }
-  int stop_fd() const { return stop_fd_.get(); }
+  net::Handle stop_fd() const { return wake_.handle(); }
 
   // SIGHUP: file sinks reopen their file before their next write when this changes.
   void request_reopen() { reopen_generation_.fetch_add(1, std::memory_order_relaxed); }
   unsigned reopen_generation() const { return reopen_generation_.load(std::memory_order_relaxed); }
 
  private:
-  net::UniqueFd stop_fd_;
+  net::WakeFd wake_;
   std::atomic<bool> stop_{false};
   std::atomic<unsigned> reopen_generation_{0};
 };

@@ -1,7 +1,5 @@
 #include "stage/handoff_queue.h"
 
-#include <sys/eventfd.h>
-
 #include <cstring>
 
 #include "net/error.h"
@@ -15,9 +13,7 @@ constexpr std::uint32_t kWrap = 0xffffffff;  // the rest of the ring is unused: 
 }  // namespace
 
 HandoffQueue::HandoffQueue(std::size_t capacity)
-    : ring_(capacity), wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)), views_(kMaxBatch) {
-  if (!wake_.valid()) net::throw_errno("eventfd");
-}
+    : ring_(capacity), views_(kMaxBatch) {}
 
 bool HandoffQueue::push(const void* data, std::size_t size) {
   const std::size_t capacity = ring_.size();
@@ -49,15 +45,13 @@ void HandoffQueue::close() {
 
 void HandoffQueue::wake_consumer() {
   if (!waiting_.exchange(false)) return;  // another wake-up got there first
-  std::uint64_t one = 1;
-  [[maybe_unused]] ssize_t written = ::write(wake_.get(), &one, sizeof one);  // EAGAIN: already readable
+  wake_.notify();
 }
 
 // Empty: tell the producer we are going to poll, then look once more, so a
 // push between our look and the flag is never missed (both sides are seq_cst).
 bool HandoffQueue::consumer_may_sleep() {
-  std::uint64_t drained;
-  [[maybe_unused]] ssize_t got = ::read(wake_.get(), &drained, sizeof drained);
+  wake_.clear();
   waiting_.store(true, std::memory_order_seq_cst);
   if (tail_.load(std::memory_order_seq_cst) != next_head_ || closed_.load(std::memory_order_seq_cst)) {
     waiting_.store(false, std::memory_order_relaxed);

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "net/unique_fd.h"
+#include "net/platform.h"
 #include "stage/batch.h"
 #include "stage/source.h"
 
@@ -32,7 +32,7 @@ class HandoffQueue {
   // Consumer: up to kMaxBatch datagrams; kWouldBlock while empty (poll fd()),
   // kEnd once closed and empty. The previous batch's memory is reused now.
   ReadStatus read(Batch& batch);
-  int fd() const { return wake_.get(); }
+  net::Handle fd() const { return wake_.handle(); }
   std::size_t capacity() const { return ring_.size(); }
 
  private:
@@ -40,7 +40,7 @@ class HandoffQueue {
   void wake_consumer();
 
   std::vector<std::byte> ring_;
-  net::UniqueFd wake_;                 // an eventfd
+  net::WakeFd wake_;                   // an eventfd, or a pipe (net/platform.h)
   alignas(64) std::atomic<std::uint64_t> tail_{0};  // producer's position (bytes ever written)
   alignas(64) std::atomic<std::uint64_t> head_{0};  // consumer's position (bytes ever released)
   std::atomic<bool> waiting_{false};   // the consumer found the ring empty and polls fd()

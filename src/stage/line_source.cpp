@@ -78,6 +78,7 @@ ReadStatus LineSource::read(Batch& batch) {
     // Idle: wait for the rest, or for the idle deadline to send it as it is.
     if (pulled != Pull::kIdle) continue;
     if (filled_ > 0) wake_.arm(last_data_ + flush_after_);
+    wake_.rearm();
     return ReadStatus::kWouldBlock;
   }
 }

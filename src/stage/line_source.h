@@ -32,7 +32,7 @@ class LineSource final : public Source {
              std::chrono::milliseconds flush_after, std::string limit_option = "--datagram-size");
 
   ReadStatus read(Batch& batch) override;
-  int poll_fd() const override { return wake_.fd(); }
+  int poll_fd() const override { return wake_.handle(); }
   // The inner source's line, then "; --lines: D datagrams of whole lines, S lines longer than
   // --datagram-size sent in pieces, U unterminated lines sent".
   void report(StatsRows& rows) const override;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "net/error.h"
+#include "net/platform.h"
 #include "netdisp_modules.h"
 #include "version.h"
 
@@ -30,11 +31,8 @@ constexpr std::array kModules = {
 
 // The executable's directory: a build tree keeps the modules beside it.
 std::string executable_dir() {
-  char path[4096];
-  ssize_t length = ::readlink("/proc/self/exe", path, sizeof path - 1);
-  if (length <= 0) return {};
-  std::string text(path, static_cast<std::size_t>(length));
-  return text.substr(0, text.rfind('/'));
+  std::string path = net::executable_path();
+  return path.substr(0, path.rfind('/'));
 }
 
 std::string module_path(std::string_view scheme) {

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <chrono>
 
+#include "net/platform.h"
+
 namespace netdisp::stage {
 namespace {
 
@@ -127,11 +129,9 @@ void Pipe::pace(const Control& control, std::size_t bytes) {
   // once; ppoll, for sub-millisecond sleeps. A second at most per call keeps
   // the timeout's numbers small at a very low --rate; the loop goes on until
   // the next datagram is due, however far away that is.
-  pollfd stop{control.stop_fd(), POLLIN, 0};
   for (double ahead = due - now_seconds(); ahead > 0; ahead = due - now_seconds()) {
     auto nanoseconds = static_cast<long>(std::min(ahead, 1.0) * 1e9);
-    timespec timeout{nanoseconds / 1'000'000'000, nanoseconds % 1'000'000'000};
-    if (::ppoll(&stop, 1, &timeout, nullptr) > 0) return;  // stop requested
+    if (net::wait_readable(control.stop_fd(), std::chrono::nanoseconds(nanoseconds))) return;  // stop requested
   }
 }
 

@@ -3,6 +3,7 @@
 // kWouldBlock and the pipe polls poll_fd() (with the stop fd) until readable.
 #include <string>
 
+#include "net/unique_fd.h"
 #include "stage/batch.h"
 #include "stage/stats.h"
 
@@ -15,7 +16,9 @@ class Source {
   virtual ~Source() = default;
   // Fills `batch` with views into the source's own memory, valid until the next read().
   virtual ReadStatus read(Batch& batch) = 0;
-  virtual int poll_fd() const = 0;
+  // What the pipe polls for readable: a net::Handle (an int on POSIX; the
+  // platform's native socket type elsewhere, see net/platform.h).
+  virtual net::Handle poll_fd() const = 0;
   // Appends this source's row of counters (role kSource), its text e.g.
   // "udp 0.0.0.0:9921: received 10 datagrams, ..."; safe from any thread.
   virtual void report(StatsRows& rows) const = 0;

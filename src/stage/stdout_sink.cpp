@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "net/error.h"
+#include "net/platform.h"
 #include "net/unique_fd.h"
 
 namespace netdisp::stage {
@@ -76,7 +77,7 @@ Stdout::Stdout() {
     // busy pipe thread writes, once per batch: ask for a larger one (best
     // effort, up to fs.pipe-max-size), so a reader that keeps up on average
     // rides out bursts without drops.
-    if (S_ISFIFO(st.st_mode)) ::fcntl(own.get(), F_SETPIPE_SZ, static_cast<int>(kStdoutBuffer));
+    if (S_ISFIFO(st.st_mode)) net::grow_pipe(own.get(), static_cast<int>(kStdoutBuffer));
   } else if (errno != ENXIO) {
     spdlog::warn("stdout: cannot reopen it non-blocking through /proc/self/fd/1 ({}); a slow reader "
                  "will hold up the data", net::errno_text(errno));

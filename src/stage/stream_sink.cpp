@@ -1,11 +1,8 @@
 #include "stage/stream_sink.h"
 
-#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -36,11 +33,7 @@ constexpr int kPeerReadsPerWake = 16;
 
 // Bytes the kernel took but the peer has not acknowledged (TCP: unsent +
 // unacknowledged; Unix: memory of the messages the peer has not read yet).
-std::uint64_t send_queue(int fd) {
-  int queued = 0;
-  if (fd < 0 || ::ioctl(fd, SIOCOUTQ, &queued) != 0 || queued < 0) return 0;
-  return static_cast<std::uint64_t>(queued);
-}
+std::uint64_t send_queue(int fd) { return fd < 0 ? 0 : net::send_queue_bytes(fd); }
 
 // The socket's pending error (and clears it), 0 if none.
 int take_error(int fd) {
@@ -67,25 +60,6 @@ int begin_connect(const net::Address& destination, net::UniqueFd& out) {
   return error;  // EAGAIN from a Unix listener with a full backlog: retried like a refusal
 }
 
-void arm(int timer, Clock::duration after) {
-  auto ns = std::max<std::int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(after).count(), 1);
-  itimerspec spec{};
-  spec.it_value.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
-  spec.it_value.tv_nsec = static_cast<long>(ns % 1'000'000'000);
-  ::timerfd_settime(timer, 0, &spec, nullptr);
-}
-
-void disarm(int timer) {
-  itimerspec spec{};
-  ::timerfd_settime(timer, 0, &spec, nullptr);
-}
-
-// Reads the timer's expiry count: true once it fired.
-bool expired(int timer) {
-  std::uint64_t count = 0;
-  return ::read(timer, &count, sizeof count) == sizeof count && count > 0;
-}
-
 int ms_until(Clock::time_point when) {
   auto left = std::chrono::ceil<milliseconds>(when - Clock::now()).count();
   return static_cast<int>(std::clamp<std::int64_t>(left, 0, kTickMs));
@@ -100,10 +74,8 @@ StreamSink::StreamSink(net::Address destination, std::string label, Settings set
       label_(std::move(label)),
       settings_(settings),
       control_(control),
-      timer_(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)),
       pending_(settings.when_behind == WhenBehind::kWait ? std::numeric_limits<std::size_t>::max()
                                                            : settings.buffer_limit) {
-  if (!timer_.valid()) net::throw_errno("timerfd for " + label_);
   outage_since_ = Clock::now();
   delay_ = settings_.first_retry;
   if (settings_.when_behind == WhenBehind::kDrop) {
@@ -140,7 +112,7 @@ void StreamSink::start_connect() {
 }
 
 void StreamSink::connected() {
-  disarm(timer_.get());
+  timer_.disarm();
   state_ = State::kConnected;
   peer_finished_ = false;
   sent_on_connection_ = 0;
@@ -182,7 +154,7 @@ void StreamSink::schedule_retry(int error) {
   retry_at_ = std::min(now + delay_, give_up_at);
   delay_ = std::min<milliseconds>(delay_ * 2, settings_.max_retry);
   state_ = State::kBackoff;
-  arm(timer_.get(), retry_at_ - now);
+  timer_.arm(std::max(retry_at_, now + std::chrono::nanoseconds(1)));
 }
 
 // Counts a break: what the kernel holds unacknowledged, read before the
@@ -224,7 +196,7 @@ void StreamSink::lost_connection(int error) {
 
 void StreamSink::fail(const std::string& why) {
   fd_.reset();
-  disarm(timer_.get());
+  timer_.disarm();
   state_ = State::kFailed;
   std::size_t dropped = pending_.discard();
   add(not_sent_, dropped);
@@ -237,7 +209,7 @@ void StreamSink::fail(const std::string& why) {
 // timed out. Called before every write too: a busy pipe never goes idle.
 void StreamSink::advance() {
   if (state_ == State::kBackoff) {
-    if (expired(timer_.get()) || Clock::now() >= retry_at_) start_connect();
+    if (timer_.take_expired() || Clock::now() >= retry_at_) start_connect();
     return;
   }
   if (state_ != State::kConnecting) return;
@@ -354,7 +326,7 @@ pollfd StreamSink::watch() const {
     case State::kConnecting:
       return pollfd{fd_.get(), POLLOUT, 0};
     case State::kBackoff:
-      return pollfd{timer_.get(), POLLIN, 0};
+      return pollfd{timer_.handle(), POLLIN, 0};
     case State::kFailed:
       break;
   }
@@ -429,7 +401,7 @@ void StreamSink::flush() {
   }
   fd_.reset();
   if (state_ != State::kFailed) state_ = State::kBackoff;
-  disarm(timer_.get());
+  timer_.disarm();
 }
 
 // ---- reports ----

@@ -128,7 +128,7 @@ class StreamSink final : public Sink {
   Settings settings_;
   const Control& control_;
   net::UniqueFd fd_;      // connecting or connected
-  net::UniqueFd timer_;   // timerfd: readable when a retry is due
+  net::InputTimer timer_;  // readable when a retry is due (a timerfd on Linux)
   State state_ = State::kBackoff;
   StreamBuffer pending_;  // accepted for this destination, not yet handed to the kernel
   bool peer_finished_ = false;  // the peer half-closed (FIN): stop polling for its bytes

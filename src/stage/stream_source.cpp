@@ -92,7 +92,10 @@ ReadStatus StreamSource::read(Batch& batch) {
     return ReadStatus::kEnd;
   }
   if (filled_ >= datagram_size_) return emit(batch, false);
-  if (filled_ == 0) return ReadStatus::kWouldBlock;
+  if (filled_ == 0) {
+    wake_.rearm();
+    return ReadStatus::kWouldBlock;
+  }
   // Only a partial datagram, and nothing more waiting: send it once the input has been idle long enough.
   auto due = last_data_ + flush_after_;
   if (WakeTimer::Clock::now() >= due) {
@@ -100,6 +103,7 @@ ReadStatus StreamSource::read(Batch& batch) {
     return emit(batch, true);
   }
   wake_.arm(due);
+  wake_.rearm();
   return ReadStatus::kWouldBlock;
 }
 

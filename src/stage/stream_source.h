@@ -30,7 +30,7 @@ class StreamSource final : public Source {
   StreamSource(net::UniqueFd fd, std::string name, std::size_t datagram_size, std::chrono::milliseconds flush_after);
 
   ReadStatus read(Batch& batch) override;
-  int poll_fd() const override { return wake_.fd(); }
+  int poll_fd() const override { return wake_.handle(); }
   // "NAME: read N bytes into D datagrams (F sent short after --flush-after idle)[ (end of input)]"
   void report(StatsRows& rows) const override;
   std::string name() const override { return name_; }

@@ -2,7 +2,6 @@
 
 #include <poll.h>
 #include <spdlog/spdlog.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "net/error.h"
@@ -15,18 +14,14 @@ TcpAcceptor::TcpAcceptor(net::TcpListener listener, net::AccessList allow, std::
       bound_(listener.bound),
       allow_(std::move(allow)),
       max_clients_(max_clients),
-      factory_(std::move(factory)),
-      ended_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-  if (!ended_.valid()) net::throw_errno("eventfd for " + name());
-}
+      factory_(std::move(factory)) {}
 
 void TcpAcceptor::run(const Control& control) {
   while (!control.stop_requested()) {
-    pollfd fds[3] = {{fd_.get(), POLLIN, 0}, {control.stop_fd(), POLLIN, 0}, {ended_.get(), POLLIN, 0}};
+    pollfd fds[3] = {{fd_.get(), POLLIN, 0}, {control.stop_fd(), POLLIN, 0}, {ended_.handle(), POLLIN, 0}};
     if (::poll(fds, 3, -1) < 0) continue;  // EINTR
     if (fds[2].revents) {
-      std::uint64_t count;
-      [[maybe_unused]] auto ignored = ::read(ended_.get(), &count, sizeof count);
+      ended_.clear();
       reap(false);
     }
     if (fds[0].revents) accept_one(control);
@@ -82,8 +77,7 @@ void TcpAcceptor::start(std::unique_ptr<Pipe> pipe, const Control& control) {
       spdlog::error("tcp client: {}", e.what());
     }
     client.done.store(true);
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto ignored = ::write(ended_.get(), &one, sizeof one);
+    ended_.notify();
   });
 }
 

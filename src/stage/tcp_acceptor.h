@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "net/cidr.h"
+#include "net/platform.h"
 #include "net/tcp_socket.h"
 #include "stage/control.h"
 #include "stage/io.h"
@@ -50,7 +51,7 @@ class TcpAcceptor final : public Worker {
   net::AccessList allow_;
   std::size_t max_clients_;
   PipeFactory factory_;
-  net::UniqueFd ended_;  // eventfd: a client thread finished and can be joined
+  net::WakeFd ended_;  // a client thread finished and can be joined
   mutable std::mutex mutex_;  // guards clients_ against stats() from the main thread
   std::list<Client> clients_;
   Counter accepted_{0}, refused_{0}, over_limit_{0}, failed_{0};

@@ -23,7 +23,7 @@ constexpr auto kFullQueueWait = std::chrono::milliseconds(200);
 }  // namespace
 
 UdpSink::UdpSink(const std::vector<net::Address>& destinations, const net::SocketOptions& options, bool gso)
-    : gso_(gso) {
+    : gso_(gso && net::features().gso) {  // no GSO: the same datagrams, one send each
   for (const net::Address& address : destinations) {
     auto destination = std::make_unique<Destination>();
     destination->address = address;
@@ -101,19 +101,11 @@ void UdpSink::build_messages(const Batch& batch) {
           batch.datagrams[i + run].iov_len > 0)
         ++run;
     }
-    mmsghdr message{};
+    net::BatchMessage message{};
     message.msg_hdr.msg_iov = const_cast<iovec*>(&batch.datagrams[i]);
     message.msg_hdr.msg_iovlen = run;
     if (run > 1) {
-      SegmentControl& control = controls_[messages_.size()];
-      message.msg_hdr.msg_control = control.data();
-      message.msg_hdr.msg_controllen = control.size();
-      cmsghdr* header = CMSG_FIRSTHDR(&message.msg_hdr);
-      header->cmsg_level = SOL_UDP;
-      header->cmsg_type = UDP_SEGMENT;
-      header->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
-      auto segment = static_cast<std::uint16_t>(size);
-      std::memcpy(CMSG_DATA(header), &segment, sizeof segment);
+      net::set_segment_control(message.msg_hdr, controls_[messages_.size()].data(), static_cast<std::uint16_t>(size));
     }
     messages_.push_back(message);
     segments_.push_back(run);
@@ -142,7 +134,7 @@ void UdpSink::send_all(Destination& destination) {
   bool retried = false;
   auto wait_until = std::chrono::steady_clock::time_point{};  // for room in a unixgram receiver queue
   while (next < count) {
-    int n = ::sendmmsg(destination.fd.get(), &messages_[next], static_cast<unsigned>(count - next), 0);
+    int n = net::send_batch(destination.fd.get(), &messages_[next], static_cast<unsigned>(count - next));
     if (n > 0) {
       for (std::size_t i = next; i < next + static_cast<std::size_t>(n); ++i) {
         add(destination.bytes, messages_[i].msg_len);
@@ -197,7 +189,7 @@ bool UdpSink::wait_for_room(Destination& destination, std::chrono::steady_clock:
   return ::poll(&room, 1, static_cast<int>(left.count())) > 0;
 }
 
-void UdpSink::send_one_by_one(Destination& destination, const mmsghdr& message) {
+void UdpSink::send_one_by_one(Destination& destination, const net::BatchMessage& message) {
   for (std::size_t i = 0; i < message.msg_hdr.msg_iovlen; ++i) {
     const iovec& datagram = message.msg_hdr.msg_iov[i];
     ssize_t n = ::send(destination.fd.get(), datagram.iov_base, datagram.iov_len, 0);

@@ -14,7 +14,6 @@
 // next send returns them; at end of input (flush) a sender with a linger time
 // waits that long for the reports still on their way, so a short transfer
 // to nobody is not taken for a success.
-#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -24,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "net/platform.h"
 #include "net/udp_socket.h"
 #include "stage/control.h"
 #include "stage/io.h"
@@ -62,12 +62,12 @@ class UdpSink final : public Sink {
     Counter datagrams{0}, bytes{0}, errors{0}, refused{0}, other_reports{0};
     LogLimit log;
   };
-  using SegmentControl = std::array<char, CMSG_SPACE(sizeof(std::uint16_t))>;
+  using SegmentControl = std::array<char, net::kSegmentControlSize>;
 
   std::size_t gso_segment_limit() const;
   void build_messages(const Batch& batch);
   void send_all(Destination& destination);
-  void send_one_by_one(Destination& destination, const mmsghdr& message);
+  void send_one_by_one(Destination& destination, const net::BatchMessage& message);
   bool wait_for_room(Destination& destination, std::chrono::steady_clock::time_point& until);
   bool ensure_connected(Destination& destination);
   void note_refused(Destination& destination);
@@ -82,7 +82,7 @@ class UdpSink final : public Sink {
   const Control* control_ = nullptr;
   // Rebuilt per batch, shared by every destination (connected sockets: no
   // message names an address). segments_[i]: datagrams in messages_[i].
-  std::vector<mmsghdr> messages_;
+  std::vector<net::BatchMessage> messages_;
   std::vector<std::size_t> segments_;
   std::vector<SegmentControl> controls_;
 };

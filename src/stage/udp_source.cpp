@@ -1,11 +1,12 @@
 #include "stage/udp_source.h"
 
-#include <netinet/udp.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include "net/platform.h"
 
 namespace netdisp::stage {
 
@@ -20,7 +21,7 @@ void UdpSource::keep_peers() {
   out_peers_.reserve(out_.capacity());
 }
 
-// recvmmsg() overwrites the lengths it is given, so they are set before each call.
+// receive_batch() (recvmmsg) overwrites the lengths it is given, so they are set before each call.
 void UdpSource::prepare() {
   for (std::size_t i = 0; i < kUdpBatch; ++i) {
     msghdr& header = messages_[i].msg_hdr;
@@ -36,19 +37,10 @@ void UdpSource::prepare() {
 
 // Reads the message's ancillary data; returns its GRO segment size, 0 if it is one datagram.
 std::size_t UdpSource::read_control(const msghdr& header) {
-  std::size_t segment = 0;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&header); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&header), c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
-      std::uint32_t dropped = 0;  // the socket's running total, as the kernel counts it
-      std::memcpy(&dropped, CMSG_DATA(c), sizeof dropped);
-      kernel_drops_.store(dropped, std::memory_order_relaxed);
-    } else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
-      int size = 0;
-      std::memcpy(&size, CMSG_DATA(c), sizeof size);
-      segment = size > 0 ? static_cast<std::size_t>(size) : 0;
-    }
-  }
-  return segment;
+  net::ReceivedControl got = net::read_receive_control(header);
+  // The socket's running total, as the kernel counts it.
+  if (got.drops) kernel_drops_.store(*got.drops, std::memory_order_relaxed);
+  return got.segment;
 }
 
 // `datagrams`: how many the message holds (GRO coalesces a peer's datagrams).
@@ -68,10 +60,10 @@ void UdpSource::note_truncated() {
     spdlog::warn("{}: a datagram longer than {} bytes was cut to that size (counted)", name(), kSlotSize);
 }
 
-// One recvmmsg() into the arena: out_ gets every datagram of the allowed messages.
+// One receive_batch() (recvmmsg) into the arena: out_ gets every datagram of the allowed messages.
 UdpSource::Received UdpSource::receive() {
   prepare();
-  int n = ::recvmmsg(fd_.get(), messages_.data(), kUdpBatch, MSG_DONTWAIT, nullptr);
+  int n = net::receive_batch(fd_.get(), messages_.data(), kUdpBatch);
   if (n < 0) {
     // EAGAIN: nothing waiting. Other errors on a listening UDP socket are
     // transient (e.g. a pending ICMP error); the socket stays usable.
@@ -138,11 +130,15 @@ void UdpSource::discard_queued() {
 // message as one, and nobody can tell afterwards how many datagrams it held:
 // the line says so and gives the most it may stand for, so a reader never
 // takes the loss for smaller than it was.
-std::uint64_t UdpSource::kernel_drops() const {
-  return std::max<std::uint64_t>(get(kernel_drops_), net::socket_drops(fd_.get()));
+std::optional<std::uint64_t> UdpSource::kernel_drops() const {
+  std::optional<std::uint32_t> now = net::kernel_drops(fd_.get());
+  if (!now) return std::nullopt;  // the system keeps no counter: unknown, never 0
+  return std::max<std::uint64_t>(get(kernel_drops_), *now);
 }
 
-std::string UdpSource::kernel_drops_text(std::uint64_t dropped) const {
+std::string UdpSource::kernel_drops_text(std::optional<std::uint64_t> known) const {
+  if (!known) return fmt::format("kernel drops unknown ({} keeps no per-socket counter)", net::features().system);
+  std::uint64_t dropped = *known;
   if (!gro_ || dropped == 0) return fmt::format("{} dropped by the kernel", dropped);
   return fmt::format("{} dropped by the kernel (with --gro on, each is a datagram or a coalesced message of up to {} "
                      "datagrams: up to {} datagrams; --gro off counts datagrams exactly)",
@@ -150,10 +146,11 @@ std::string UdpSource::kernel_drops_text(std::uint64_t dropped) const {
 }
 
 void UdpSource::report(StatsRows& rows) const {
-  std::uint64_t dropped = kernel_drops();
+  std::optional<std::uint64_t> dropped = kernel_drops();
   StageStats& row = rows.emplace_back();
   row.endpoint = endpoint_name(bound_.is_unix() ? "unixgram" : "udp", bound_.to_string());
-  row.set(Stat::kDatagrams, get(datagrams_)).set(Stat::kBytes, get(bytes_)).set(Stat::kKernelDrops, dropped);
+  row.set(Stat::kDatagrams, get(datagrams_)).set(Stat::kBytes, get(bytes_));
+  if (dropped) row.set(Stat::kKernelDrops, *dropped);  // unknown: left out of JSON and metrics
   row.set(Stat::kRefused, get(refused_)).set(Stat::kTruncated, get(truncated_));
   row.set(Stat::kDiscardedDatagrams, get(discarded_)).set(Stat::kDiscardedBytes, get(discarded_bytes_));
   std::string& line = row.text;

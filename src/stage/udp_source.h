@@ -1,6 +1,6 @@
 #pragma once
 // UdpSource: datagrams from one listening UDP socket (unicast, broadcast or a
-// joined multicast group), up to kUdpBatch per recvmmsg() call. With UDP_GRO
+// joined multicast group), up to kUdpBatch per receive_batch() (recvmmsg) call. With UDP_GRO
 // on the socket, one message may carry several datagrams of one sender
 // (coalesced by the kernel); they are split back into the same datagrams.
 // On a stop it drains (Source::drains): what is still queued after the
@@ -8,9 +8,11 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <optional>
 #include <vector>
 
 #include "net/cidr.h"
+#include "net/platform.h"
 #include "net/udp_socket.h"
 #include "stage/io.h"
 #include "stage/source.h"
@@ -32,7 +34,7 @@ class UdpSource final : public Source {
   UdpSource(net::UdpListener listener, net::AccessList allow);
 
   ReadStatus read(Batch& batch) override;
-  int poll_fd() const override { return fd_.get(); }
+  net::Handle poll_fd() const override { return fd_.get(); }
   void report(StatsRows& rows) const override;
   // "udp 0.0.0.0:9921", or "unixgram /dev/log" for a Unix datagram socket.
   std::string name() const override { return (bound_.is_unix() ? "unixgram " : "udp ") + bound_.to_string(); }
@@ -49,8 +51,8 @@ class UdpSource final : public Source {
     std::size_t bytes = 0;     // payload of the datagrams put in out_
   };
   Received receive();
-  std::uint64_t kernel_drops() const;
-  std::string kernel_drops_text(std::uint64_t dropped) const;
+  std::optional<std::uint64_t> kernel_drops() const;  // nullopt: the system keeps no counter
+  std::string kernel_drops_text(std::optional<std::uint64_t> dropped) const;
   void note_truncated();
   void prepare();
   bool allowed(const msghdr& header, std::size_t datagrams);
@@ -61,14 +63,14 @@ class UdpSource final : public Source {
   net::AccessList allow_;
   bool gro_;
   Arena arena_{kUdpBatch * kSlotSize};
-  std::array<mmsghdr, kUdpBatch> messages_{};
+  std::array<net::BatchMessage, kUdpBatch> messages_{};
   std::array<iovec, kUdpBatch> slots_{};
   std::vector<iovec> out_;  // capacity for every datagram GRO may pack into a batch
   bool keep_peers_ = false;
   std::vector<net::Address> out_peers_;  // parallel to out_ with keep_peers()
   std::array<sockaddr_storage, kUdpBatch> peers_{};
   // Room for the SO_RXQ_OVFL drop counter and the UDP_GRO segment size.
-  std::array<std::array<char, 2 * CMSG_SPACE(sizeof(std::uint32_t))>, kUdpBatch> control_{};
+  std::array<std::array<char, net::kReceiveControlSize>, kUdpBatch> control_{};
   Counter datagrams_{0}, bytes_{0}, kernel_drops_{0}, refused_{0};
   Counter discarded_{0}, discarded_bytes_{0};  // still queued after the drain timeout
   Counter truncated_{0};                       // Unix datagrams longer than a slot

@@ -9,6 +9,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 nd_setup
+nd_require_linux_platform "a kernel drop counter (SO_MEMINFO, SO_RXQ_OVFL) with GRO"
 
 datagrams=2048 # of 8192 bytes: 16 MiB into a buffer of about 512 KiB
 

@@ -51,7 +51,7 @@ interval_has_all() {
 wait_until 10 interval_has_all || fail "no interval line with the 50 datagrams: $(tail -3 "$WORK/server.err")"
 check_json "$WORK/server.err" \
   "last('interval', 'source')['mode'] == 'server'" \
-  "'kernel_drops' in last('interval', 'source')['counters']" \
+  "('kernel_drops' in last('interval', 'source')['counters']) == ('$(nd_platform)' == 'linux')" \
   "last('interval', 'sink', 'file:$WORK/log.127.0.0.1_0')['input'] == 'udp://$addr'" \
   "0 < last('interval', 'sink')['interval_seconds'] < 5" \
   "last('interval', 'listener')['gauges']['clients'] == 0"

@@ -8,6 +8,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 nd_setup
+nd_require_linux_platform "counting every datagram (received + discarded + kernel drops: SO_MEMINFO)"
 
 # summary_figure NAME REGEX: the first number captured by REGEX in NAME's summary.
 summary_figure() {

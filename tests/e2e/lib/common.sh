@@ -97,6 +97,26 @@ nd_exit_trap() {
   exit "$status"
 }
 
+# The build's platform flavour, as `netdisp --version` prints it (its
+# "platform:" line; net/platform.h): "linux" (the fast paths) or "portable"
+# (-Dportable=true: generic POSIX, what macOS and the BSDs build).
+nd_platform() { "$ND/netdisp" --version | sed -n 's/^platform: //p'; }
+
+# nd_require_linux_platform WHAT: skip, saying why, in a portable build.
+nd_require_linux_platform() {
+  [[ "$(nd_platform)" == linux ]] || skip "$* is Linux's only; this is a $(nd_platform) build (net/platform.h)"
+}
+
+# nd_kernel_drops N: how a UDP listener's summary line says that the kernel
+# dropped N datagrams; a portable build has no such counter and says so.
+nd_kernel_drops() {
+  if [[ "$(nd_platform)" == linux ]]; then
+    echo "$1 dropped by the kernel"
+  else
+    echo "kernel drops unknown (this portable POSIX build keeps no per-socket counter)"
+  fi
+}
+
 # nd_setup: make $WORK, check the binaries, install the cleanup trap.
 nd_setup() {
   [[ -x "$ND/netdisp" ]] || fail "no netdisp in ND_BUILD=$ND"

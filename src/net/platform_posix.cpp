@@ -1,0 +1,416 @@
+// The platform seam in plain POSIX (net/platform.h): what macOS and the BSDs
+// build, and what -Dportable=true builds on Linux so that this path is tested
+// on every change. No recvmmsg/sendmmsg (a loop of recvmsg/sendmsg), no
+// eventfd/signalfd/timerfd/epoll (pipes, a sigwait thread, one helper thread
+// for timers), no SO_MEMINFO (kernel drops unknown), no GSO/GRO, no
+// SO_BINDTODEVICE, no forced buffer sizes.
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <poll.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#if __has_include(<linux/sockios.h>)
+#include <linux/sockios.h>  // SIOCOUTQ
+#endif
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "net/error.h"
+#include "net/platform.h"
+
+namespace netdisp::net {
+namespace {
+
+bool set_flags(Handle fd, bool nonblocking) {
+  if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) return false;
+  if (!nonblocking) return true;
+  int flags = ::fcntl(fd, F_GETFL);
+  return flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+}
+
+// Takes ownership: closes `fd` and returns -1 (errno kept) when the flags cannot be set.
+Handle with_flags(Handle fd, bool nonblocking) {
+  if (fd < 0 || set_flags(fd, nonblocking)) return fd;
+  int error = errno;
+  ::close(fd);
+  errno = error;
+  return kNoHandle;
+}
+
+void make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
+  int fds[2];
+  if (::pipe(fds) != 0) throw_errno("pipe");
+  read_end = UniqueFd(fds[0]);
+  write_end = UniqueFd(fds[1]);
+  if (!set_flags(fds[0], true) || !set_flags(fds[1], true)) throw_errno("pipe flags");
+}
+
+void drain(Handle fd) {
+  char buf[64];
+  while (::read(fd, buf, sizeof buf) > 0) {
+  }
+}
+
+// The two strerror_r of the world: XSI returns int, GNU the message.
+[[maybe_unused]] const char* message_of(int rc, const char* buf) { return rc == 0 ? buf : "unknown error"; }
+[[maybe_unused]] const char* message_of(const char* message, const char*) { return message; }
+
+// Threads this file starts take no signal: the Supervisor's signals are read
+// through SignalFd, and a helper thread must never run a handler.
+template <typename Body>
+std::thread start_quiet_thread(Body body) {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  std::thread thread(std::move(body));
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return thread;
+}
+
+}  // namespace
+
+const Features& features() {
+  static const Features kPortable{"portable", "this portable POSIX build", false, false, false, false, false};
+  return kPortable;
+}
+
+std::string errno_text(int err) {
+  char buf[256] = "";
+  return message_of(::strerror_r(err, buf, sizeof buf), buf);
+}
+
+Handle open_socket(int family, int type, bool nonblocking) {
+  return with_flags(::socket(family, type, 0), nonblocking);
+}
+
+Handle accept_socket(Handle listener, sockaddr* peer, socklen_t* length) {
+  return with_flags(::accept(listener, peer, length), true);
+}
+
+bool force_buffer_size(Handle, int, int) { return false; }
+
+int bind_to_device(Handle, const std::string&) { return ENOPROTOOPT; }
+
+int deliver_own_groups_only(Handle) { return 0; }  // per-socket membership is what BSD sockets do
+
+int join_group_v4(Handle fd, in_addr group, in_addr interface_address, unsigned index) {
+  if (index != 0 && interface_address.s_addr == htonl(INADDR_ANY)) {
+    // RFC 3678's protocol-independent join takes an interface index.
+    group_req request{};
+    request.gr_interface = index;
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr = group;
+    std::memcpy(&request.gr_group, &address, sizeof address);
+    return ::setsockopt(fd, IPPROTO_IP, MCAST_JOIN_GROUP, &request, sizeof request) == 0 ? 0 : errno;
+  }
+  ip_mreq request{};
+  request.imr_multiaddr = group;
+  request.imr_interface = interface_address;
+  return ::setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &request, sizeof request) == 0 ? 0 : errno;
+}
+
+int multicast_interface_v4(Handle fd, in_addr interface_address, unsigned index) {
+  // IP_MULTICAST_IF takes an address here: find the interface's first IPv4 one.
+  if (interface_address.s_addr == htonl(INADDR_ANY) && index != 0) {
+    char name[IF_NAMESIZE] = "";
+    ifaddrs* list = nullptr;
+    if (::if_indextoname(index, name) && ::getifaddrs(&list) == 0) {
+      for (ifaddrs* a = list; a; a = a->ifa_next)
+        if (a->ifa_addr && a->ifa_addr->sa_family == AF_INET && std::strcmp(a->ifa_name, name) == 0) {
+          interface_address = reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr;
+          break;
+        }
+      ::freeifaddrs(list);
+    }
+  }
+  return ::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &interface_address, sizeof interface_address) == 0 ? 0 : errno;
+}
+
+int path_mtu(Handle, int) { return 0; }  // not a POSIX option: no GSO here, only the fragmentation hint is lost
+
+std::string executable_path() {
+  char path[4096];
+  ssize_t length = ::readlink("/proc/self/exe", path, sizeof path - 1);  // where there is a /proc
+  return length > 0 ? std::string(path, static_cast<std::size_t>(length)) : std::string();
+}
+
+std::uint64_t send_queue_bytes([[maybe_unused]] Handle fd) {
+  int queued = 0;
+#if defined(FIONWRITE)  // the BSDs and macOS
+  if (::ioctl(fd, FIONWRITE, &queued) != 0 || queued < 0) return 0;
+#elif defined(SIOCOUTQ)  // Linux (in the portable build)
+  if (::ioctl(fd, SIOCOUTQ, &queued) != 0 || queued < 0) return 0;
+#endif
+  return static_cast<std::uint64_t>(queued);
+}
+
+void grow_pipe(Handle, int) {}
+
+int receive_batch(Handle fd, BatchMessage* messages, unsigned count) {
+  unsigned got = 0;
+  for (; got < count; ++got) {
+    ssize_t n = ::recvmsg(fd, &messages[got].msg_hdr, MSG_DONTWAIT);
+    if (n < 0) break;
+    messages[got].msg_len = static_cast<unsigned>(n);
+  }
+  return got > 0 ? static_cast<int>(got) : -1;  // errno from the first recvmsg when none came
+}
+
+int send_batch(Handle fd, BatchMessage* messages, unsigned count) {
+  unsigned sent = 0;
+  for (; sent < count; ++sent) {
+    ssize_t n = ::sendmsg(fd, &messages[sent].msg_hdr, 0);
+    if (n < 0) break;
+    messages[sent].msg_len = static_cast<unsigned>(n);
+  }
+  return sent > 0 ? static_cast<int>(sent) : -1;  // as sendmmsg: the error comes again on the next call
+}
+
+void request_drop_reports(Handle) {}
+int enable_gro(Handle) { return ENOPROTOOPT; }
+ReceivedControl read_receive_control(const msghdr&) { return {}; }
+void set_segment_control(msghdr&, void*, std::uint16_t) {}  // never called: features().gso is false
+std::optional<std::uint32_t> kernel_drops(Handle) { return std::nullopt; }
+
+bool wait_readable(Handle fd, std::chrono::nanoseconds timeout) {
+  pollfd one{fd, POLLIN, 0};
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(std::max(timeout, std::chrono::nanoseconds(0))).count();
+  return ::poll(&one, 1, static_cast<int>(ms)) > 0;
+}
+
+// --- wake-ups ----------------------------------------------------------------
+
+WakeFd::WakeFd() { make_pipe(read_, write_); }
+
+void WakeFd::notify() const {
+  char one = 1;
+  [[maybe_unused]] auto ignored = ::write(write_.get(), &one, 1);  // EAGAIN: full, so already readable
+}
+
+void WakeFd::clear() const { drain(read_.get()); }
+
+// A thread waits in sigwait() for the blocked signals and writes each one's
+// number to a pipe: the self-pipe, with no handler running anywhere.
+struct SignalFd::Waiter {
+  sigset_t set;
+  UniqueFd write_end;
+  std::atomic<bool> stopping{false};
+  std::thread thread;
+};
+
+SignalFd::SignalFd(const sigset_t& set) : waiter_(std::make_unique<Waiter>()) {
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  make_pipe(read_, waiter_->write_end);
+  waiter_->set = set;
+  Waiter* waiter = waiter_.get();
+  waiter_->thread = std::thread([waiter] {  // inherits the blocked set, as sigwait() needs
+    for (;;) {
+      int signal = 0;
+      if (::sigwait(&waiter->set, &signal) != 0) continue;
+      if (waiter->stopping.load()) return;
+      auto byte = static_cast<unsigned char>(signal);
+      [[maybe_unused]] auto ignored = ::write(waiter->write_end.get(), &byte, 1);
+    }
+  });
+}
+
+SignalFd::~SignalFd() {
+  waiter_->stopping.store(true);
+  for (int signal = 1; signal < 64; ++signal)
+    if (sigismember(&waiter_->set, signal) == 1) {
+      pthread_kill(waiter_->thread.native_handle(), signal);  // wakes its sigwait()
+      break;
+    }
+  waiter_->thread.join();
+}
+
+int SignalFd::take() const {
+  unsigned char byte = 0;
+  return ::read(read_.get(), &byte, 1) == 1 ? byte : 0;
+}
+
+std::string signal_name(int signal) {
+  switch (signal) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGHUP: return "SIGHUP";
+    case SIGUSR1: return "SIGUSR1";
+    case SIGUSR2: return "SIGUSR2";
+    case SIGQUIT: return "SIGQUIT";
+    case SIGPIPE: return "SIGPIPE";
+    default: return "signal " + std::to_string(signal);
+  }
+}
+
+// --- InputTimer: one helper thread for the process ---------------------------
+// It polls every registered input that is not signalled yet, with the
+// nearest deadline as timeout, and writes a byte to an entry's pipe when its
+// input turns readable or its deadline passes. The owner clears that byte
+// (rearm, disarm, take_expired) before it waits again, so handle() is as
+// level-triggered as Linux's epoll set.
+
+struct InputTimer::Entry {
+  Handle input = kNoHandle;  // watched while pollable and not signalled
+  bool pollable = false;
+  Handle read_end = kNoHandle;
+  UniqueFd write_end;
+  std::optional<Clock::time_point> deadline;
+  bool signalled = false;  // a byte is in the pipe
+  bool expired = false;    // the deadline passed
+  bool removed = false;
+};
+
+namespace {
+
+class TimerThread {
+ public:
+  static TimerThread& get() {
+    static TimerThread* instance = new TimerThread;  // never destroyed: its thread runs until exit
+    return *instance;
+  }
+  std::mutex mutex;
+  std::vector<std::shared_ptr<InputTimer::Entry>> entries;
+  void poke() {
+    char one = 1;
+    [[maybe_unused]] auto ignored = ::write(poke_write_.get(), &one, 1);
+  }
+  static void signal(InputTimer::Entry& entry) {
+    if (entry.signalled || entry.removed) return;
+    char one = 1;
+    [[maybe_unused]] auto ignored = ::write(entry.write_end.get(), &one, 1);
+    entry.signalled = true;
+  }
+
+ private:
+  TimerThread() {
+    make_pipe(poke_read_, poke_write_);
+    start_quiet_thread([this] { run(); }).detach();
+  }
+  void run();
+  UniqueFd poke_read_, poke_write_;
+};
+
+void TimerThread::run() {
+  std::vector<pollfd> fds;
+  std::vector<std::shared_ptr<InputTimer::Entry>> watched;
+  for (;;) {
+    fds.assign(1, pollfd{poke_read_.get(), POLLIN, 0});
+    watched.clear();
+    int timeout = -1;
+    {
+      std::lock_guard lock(mutex);
+      auto now = InputTimer::Clock::now();
+      for (auto& entry : entries) {
+        if (entry->signalled) continue;
+        if (entry->deadline && *entry->deadline <= now) {
+          entry->expired = true;
+          signal(*entry);
+          continue;
+        }
+        if (entry->deadline) {
+          auto ms = std::chrono::ceil<std::chrono::milliseconds>(*entry->deadline - now).count();
+          timeout = timeout < 0 ? static_cast<int>(ms) : std::min(timeout, static_cast<int>(ms));
+        }
+        if (entry->pollable) {
+          fds.push_back({entry->input, POLLIN, 0});
+          watched.push_back(entry);
+        }
+      }
+    }
+    if (::poll(fds.data(), fds.size(), timeout) < 0) continue;  // EINTR
+    if (fds[0].revents) drain(poke_read_.get());
+    std::lock_guard lock(mutex);
+    for (std::size_t i = 0; i < watched.size(); ++i)
+      if (fds[i + 1].revents) signal(*watched[i]);
+  }
+}
+
+// A regular file or block device is always readable: poll() would say so at
+// once, epoll refuses it; either way it is not waited on.
+bool pollable(Handle input) {
+  struct stat info {};
+  if (input < 0 || ::fstat(input, &info) != 0) return false;
+  return !S_ISREG(info.st_mode) && !S_ISBLK(info.st_mode);
+}
+
+}  // namespace
+
+InputTimer::InputTimer(Handle input) : entry_(std::make_shared<Entry>()) {
+  make_pipe(a_, entry_->write_end);
+  entry_->read_end = a_.get();
+  entry_->input = input;
+  entry_->pollable = input_pollable_ = pollable(input);
+  TimerThread& thread = TimerThread::get();
+  std::lock_guard lock(thread.mutex);
+  thread.entries.push_back(entry_);
+  thread.poke();
+}
+
+InputTimer::~InputTimer() {
+  TimerThread& thread = TimerThread::get();
+  {
+    std::lock_guard lock(thread.mutex);
+    entry_->removed = true;
+    std::erase(thread.entries, entry_);
+  }
+  thread.poke();
+}
+
+Handle InputTimer::handle() const { return a_.get(); }
+
+void InputTimer::arm(Clock::time_point when) {
+  TimerThread& thread = TimerThread::get();
+  std::lock_guard lock(thread.mutex);
+  entry_->deadline = when;
+  entry_->expired = false;
+  armed_ = true;
+  thread.poke();
+}
+
+void InputTimer::disarm() {
+  if (!armed_) return;
+  TimerThread& thread = TimerThread::get();
+  std::lock_guard lock(thread.mutex);
+  entry_->deadline.reset();
+  entry_->expired = false;
+  entry_->signalled = false;
+  drain(a_.get());
+  armed_ = false;
+  thread.poke();  // it looks at the input again: still readable means signalled again
+}
+
+bool InputTimer::take_expired() {
+  TimerThread& thread = TimerThread::get();
+  std::lock_guard lock(thread.mutex);
+  bool expired = entry_->expired || (entry_->deadline && *entry_->deadline <= Clock::now());
+  if (!expired) return false;
+  entry_->deadline.reset();
+  entry_->expired = false;
+  entry_->signalled = false;
+  drain(a_.get());
+  armed_ = false;
+  thread.poke();
+  return true;
+}
+
+void InputTimer::rearm() {
+  TimerThread& thread = TimerThread::get();
+  std::lock_guard lock(thread.mutex);
+  if (!entry_->signalled || entry_->expired) return;  // an expired deadline stays readable until disarmed
+  entry_->signalled = false;
+  drain(a_.get());
+  thread.poke();
+}
+
+}  // namespace netdisp::net
