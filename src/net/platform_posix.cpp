@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/select.h>
 #if __has_include(<linux/sockios.h>)
 #include <linux/sockios.h>  // SIOCOUTQ
 #endif
@@ -183,9 +184,19 @@ ReceivedControl read_receive_control(const msghdr&) { return {}; }
 void set_segment_control(msghdr&, void*, std::uint16_t) {}  // never called: features().gso is false
 std::optional<std::uint32_t> kernel_drops(Handle) { return std::nullopt; }
 
+// pselect() takes nanoseconds (poll() only milliseconds, which makes --rate
+// bursty), but its fd_set holds descriptors below FD_SETSIZE only.
 bool wait_readable(Handle fd, std::chrono::nanoseconds timeout) {
+  auto ns = std::max<std::int64_t>(timeout.count(), 0);
+  if (fd >= 0 && fd < FD_SETSIZE) {
+    fd_set readable;
+    FD_ZERO(&readable);
+    FD_SET(fd, &readable);
+    timespec spec{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    return ::pselect(fd + 1, &readable, nullptr, nullptr, &spec, nullptr) > 0;
+  }
   pollfd one{fd, POLLIN, 0};
-  auto ms = std::chrono::ceil<std::chrono::milliseconds>(std::max(timeout, std::chrono::nanoseconds(0))).count();
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(std::chrono::nanoseconds(ns)).count();
   return ::poll(&one, 1, static_cast<int>(ms)) > 0;
 }
 
