@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/random.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "net/error.h"
@@ -20,6 +21,10 @@ constexpr int kWaitSliceMs = 100;
 
 // Without --expect, how long the end of a transfer is still repaired.
 constexpr auto kRepairLinger = std::chrono::seconds(5);
+
+// How long a receiver may leave a flow-control watermark unanswered before
+// the client stops waiting for it.
+constexpr auto kReceiverTimeout = std::chrono::seconds(10);
 
 constexpr double kInitialGrtt = 0.01;  // seconds
 constexpr unsigned kGroupSize = 16;
@@ -58,6 +63,7 @@ NormSink::NormSink(const stage::Endpoint& endpoint, const Params& params, const 
     throw net::Error(label_ + ": cannot start a NORM sender (buffer=" + std::to_string(params.buffer) + ")");
   NormSetAutoParity(session, static_cast<unsigned char>(params.autoparity));
   stream_ = NormStreamOpen(session, params.buffer);
+  window_ = params.buffer / 2;
   if (stream_ == NORM_OBJECT_INVALID) throw net::Error(label_ + ": cannot open a NORM stream");
   spdlog::info("{}: NORM sender node {} at {} bit/s{}", label_, node_name(session_.id()), params.rate,
                params.cc ? " at most (NORM-CC)" : "");
@@ -80,7 +86,10 @@ void NormSink::take_events() {
         spdlog::info("{}: receiver {} joined", label_, node_name(id));
         break;
       }
-      case NORM_TX_WATERMARK_COMPLETED: watermark_done_ = true; break;
+      case NORM_TX_WATERMARK_COMPLETED:
+        watermark_done_ = true;
+        on_watermark();
+        break;
       case NORM_TX_FLUSH_COMPLETED: flush_done_ = true; break;
       case NORM_SEND_ERROR:
         stage::add(send_errors_, 1);
@@ -118,6 +127,57 @@ bool NormSink::write_all(const char* data, std::size_t size) {
   return true;
 }
 
+// A NORM stream forgets what it sent once its buffer wraps, repaired or not:
+// input read from a file may run only so far ahead of what the receivers
+// acknowledged. A watermark (ACK request) goes out every half window; a
+// receiver that stops answering holds the transfer up to the point where
+// it is dropped from the acknowledging set (kReceiverTimeout, logged).
+void NormSink::on_watermark() {
+  if (!watermark_pending_) return;
+  NormSessionHandle session = session_.handle();
+  bool all = true;
+  for (const Receiver& receiver : receivers_)
+    all &= NormGetAckingStatus(session, receiver.id) == NORM_ACK_SUCCESS;
+  if (all) {
+    acked_ = watermark_at_;
+    watermark_pending_ = false;
+    return;
+  }
+  if (Clock::now() - watermark_since_ > kReceiverTimeout) {
+    for (const Receiver& receiver : receivers_) {
+      if (NormGetAckingStatus(session, receiver.id) == NORM_ACK_SUCCESS) continue;
+      spdlog::warn("{}: receiver {} did not acknowledge for {} s: not waited for any more", label_,
+                   node_name(receiver.id), kReceiverTimeout.count());
+      NormRemoveAckingNode(session, receiver.id);
+    }
+    receivers_.erase(std::remove_if(receivers_.begin(), receivers_.end(),
+                                    [&](const Receiver& r) {
+                                      return NormGetAckingStatus(session, r.id) != NORM_ACK_SUCCESS;
+                                    }),
+                     receivers_.end());
+    acked_ = watermark_at_;
+    watermark_pending_ = false;
+    return;
+  }
+  NormResetWatermark(session);  // ask the ones that did not answer again
+}
+
+bool NormSink::wait_for_window(std::size_t framed) {
+  take_events();
+  if (!watermark_pending_ && stream_bytes_ - acked_ >= window_ / 2 && !receivers_.empty()) {
+    NormSetWatermark(session_.handle(), stream_, false);
+    watermark_at_ = stream_bytes_;
+    watermark_pending_ = true;
+    watermark_since_ = Clock::now();
+  }
+  if (receivers_.empty()) acked_ = stream_bytes_ > window_ ? stream_bytes_ - window_ / 2 : 0;
+  while (stream_bytes_ + framed - acked_ > window_) {
+    if (!wait_for_room()) return false;
+    if (receivers_.empty()) return true;
+  }
+  return true;
+}
+
 bool NormSink::write(const stage::Batch& batch) {
   take_events();
   for (std::size_t i = 0; i < batch.datagrams.size(); ++i) {
@@ -136,6 +196,12 @@ bool NormSink::write(const stage::Batch& batch) {
                        "(logged at most every 10 s)", label_, stage::get(dropped_datagrams_));
         continue;
       }
+    }
+    if (lossless_ && !wait_for_window(framed)) {
+      std::uint64_t rest = 0;
+      for (std::size_t j = i; j < batch.datagrams.size(); ++j) rest += batch.datagrams[j].iov_len;
+      stage::add(not_sent_bytes_, rest);
+      return false;
     }
     if (!write_all(header, kFrameHeader) || !write_all(static_cast<const char*>(datagram.iov_base), datagram.iov_len)) {
       std::uint64_t rest = 0;
@@ -183,6 +249,8 @@ std::size_t NormSink::count_acknowledged() {
 // repeated until N receivers acknowledged it or the timeout passes.
 void NormSink::await_acknowledgements() {
   auto until = Clock::now() + expect_timeout_;
+  watermark_pending_ = false;  // the end's watermark replaces flow control's
+  watermark_done_ = false;
   NormSetWatermark(session_.handle(), stream_, true);
   while (count_acknowledged() < expect_) {
     if (!wait_for(until, &NormSink::watermark_done)) break;
@@ -209,6 +277,8 @@ void NormSink::await_acknowledgements() {
 // end, and repaired meanwhile, for a bounded time.
 void NormSink::linger_for_repairs() {
   auto started = Clock::now();
+  watermark_pending_ = false;  // the end's watermark replaces flow control's
+  watermark_done_ = false;
   NormSetWatermark(session_.handle(), stream_, true);
   bool all = wait_for(started + kRepairLinger, &NormSink::watermark_done) && count_acknowledged() == receivers_.size();
   auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();

@@ -44,6 +44,8 @@ class NormSink final : public stage::Sink {
   };
   void take_events();
   bool write_all(const char* data, std::size_t size);  // lossless: waits for room
+  bool wait_for_window(std::size_t framed);            // lossless: acknowledged-window flow control
+  void on_watermark();
   bool wait_for_room();
   bool wait_for(std::chrono::steady_clock::time_point until, bool (NormSink::*done)() const);
   bool watermark_done() const { return watermark_done_; }
@@ -63,6 +65,13 @@ class NormSink final : public stage::Sink {
   bool watermark_done_ = false;
   bool flush_done_ = false;
   std::uint64_t stream_bytes_ = 0;  // framed bytes written into the stream
+  // Lossless flow control: the stream may run at most window_ bytes ahead of
+  // what every receiver heard from acknowledged (a watermark every window_/2).
+  std::uint64_t window_ = 0;
+  std::uint64_t acked_ = 0;          // stream bytes every receiver acknowledged
+  std::uint64_t watermark_at_ = 0;   // stream bytes the pending watermark covers
+  bool watermark_pending_ = false;
+  std::chrono::steady_clock::time_point watermark_since_{};
   std::vector<Receiver> receivers_;
   std::vector<std::string> undelivered_;
   stage::Counter datagrams_{0}, bytes_{0}, dropped_datagrams_{0}, dropped_bytes_{0}, not_sent_bytes_{0};
