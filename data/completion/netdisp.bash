@@ -5,7 +5,8 @@
 # --help, MODE --help), read once per shell, so they never go out of date.
 # An option's value comes from its placeholder in that help: a|b lists the
 # choices (--gro on|off, --stats-format text|json), PATH and FILE are files,
-# ENDPOINT starts with a scheme (udp:// tcp:// unix:// unixgram:// srt://), IFACE is a
+# ENDPOINT starts with a scheme (udp:// tcp:// unix:// unixgram:// srt:// norm:// nats://), so does the
+# reverse-proxy's CHANNEL, IFACE is a
 # network interface. Options are offered with dashes, or with underscores once
 # the word typed has one (--listen_<TAB>: --listen_addr).
 # Needs nothing from the bash-completion package.
@@ -73,7 +74,25 @@ _netdisp_values() {
           done
           _netdisp_reply "$cur" "$names"
           ;;
-        *) _netdisp_reply "$cur" $'udp://\ntcp://\nunix://\nunixgram://\nsrt://' ;;
+        norm://*\?* | norm://*\&*)
+          # After the address: the parameters of norm:// (stage/schemes.cpp).
+          local head=${cur%[?&]*} sep names="" name
+          sep=${cur:${#head}:1}
+          for name in rate= cc= buffer= segment= block= parity= autoparity= id=; do
+            names+="$head$sep$name"$'\n'
+          done
+          _netdisp_reply "$cur" "$names"
+          ;;
+        nats://*\?* | nats://*\&*)
+          # After the subject: the parameters of nats:// (stage/schemes.cpp).
+          local head=${cur%[?&]*} sep names="" name
+          sep=${cur:${#head}:1}
+          for name in queue= token= user= password= creds= tls= ca= cert= key= name=; do
+            names+="$head$sep$name"$'\n'
+          done
+          _netdisp_reply "$cur" "$names"
+          ;;
+        *) _netdisp_reply "$cur" $'udp://\ntcp://\nunix://\nunixgram://\nsrt://\nnorm://\nnats://' ;;
       esac
       ;;
     IFACE) _netdisp_reply "$cur" "$(ls /sys/class/net 2>/dev/null)" ;;

@@ -190,6 +190,17 @@ row 2 "unknown option --stream-buffer" "${C[@]}" --server_addr tcp://127.0.0.1:9
 row 2 "stream-buffer 1k" "$ND/ndproxy" --listen_addr 127.0.0.1:0 --downstream_addr tcp://127.0.0.1:9 --stream-buffer 1k
 row_ok "${C[@]}" --server_addr 'udp://127.0.0.1:9?bind=127.0.0.1:0'
 row_ok "${C[@]}" --server_addr 'udp://[::1]:9?bind=::1'
+# ---- norm:// (the module checks the values) ----
+row 2 "rate=fast: expected bits per second" "${C[@]}" --server_addr 'norm://127.0.0.1:9?rate=fast'
+row 2 "cc=maybe: expected on or off" "${C[@]}" --server_addr 'norm://127.0.0.1:9?cc=maybe'
+row 2 "block=200 with parity=100: a block and its parity are at most 255 segments" "${C[@]}" --server_addr 'norm://127.0.0.1:9?block=200&parity=100'
+row 2 "autoparity=20 is more than parity=16" "${C[@]}" --server_addr 'norm://127.0.0.1:9?autoparity=20'
+row 2 "segment=10: expected a whole number from 64 to 8952" "${C[@]}" --server_addr 'norm://127.0.0.1:9?segment=10'
+row 2 "id=0: expected a whole number from 1 to 4294967294" "${S[@]}" --listen_addr 'norm://239.1.2.3:9000?id=0'
+row 2 "a NORM session needs a port" "${S[@]}" --listen_addr 'norm://239.1.2.3:0'
+row 2 "unknown parameter 'rate' for norm:// listen" "${S[@]}" --listen_addr 'norm://239.1.2.3:9000?rate=1M'
+row 2 "--expect counts NORM receivers: udp://127.0.0.1:9 is not a norm:// destination" "${C[@]}" --server_addr 127.0.0.1:9 --expect 2
+row 2 "--expect-timeout is for --expect" "${C[@]}" --server_addr 'norm://127.0.0.1:9' --expect-timeout 5
 # ---- messages: plain quotes, dashes, a suggestion where one is close ----
 row 2 "^ndserver: unknown option --bogus \\(see --help\\)$" "${S[@]}" --listen_addr 127.0.0.1:0 --bogus
 row 2 "unknown option --listen-adr; did you mean --listen-addr\\?" "${S[@]}" --listen-adr 127.0.0.1:0

@@ -24,6 +24,9 @@ constexpr std::size_t kMaxRing = 1 << 16;
 // datagram) beyond it. Each keeps a copy of its datagram in the library.
 constexpr std::int64_t kMaxPublishPending = 4096;
 constexpr std::int64_t kStallWaitMs = 200;
+// A publication without its ack after this long is published again (a
+// stream leader lost with a node: the cluster elects another one).
+constexpr std::int64_t kPublishAckWaitMs = 3000;
 // At a stop: how long the source waits for its subscription to drain and
 // its acks to reach the server, and the sink for the last acks.
 constexpr int kStopWaitMs = 400;
@@ -249,11 +252,12 @@ class JetStreamSource final : public stage::Source {
     stage::StageStats& row = rows.emplace_back();
     row.endpoint = name_;
     row.set(stage::Stat::kDatagrams, stage::get(datagrams_)).set(stage::Stat::kBytes, stage::get(bytes_));
-    row.set(stage::Stat::kRedelivered, stage::get(redelivered_));
-    row.text = fmt::format("{}: received {} datagrams, {} bytes from JetStream stream {}{}; {} redelivered", name_,
-                           stage::get(datagrams_), stage::get(bytes_), options_.stream,
+    row.set(stage::Stat::kRedelivered, stage::get(redelivered_)).set(stage::Stat::kReconnects, connection_->reconnects());
+    row.text = fmt::format("{}: received {} datagrams, {} bytes from JetStream stream {}{}; {} redelivered; {} "
+                           "reconnects",
+                           name_, stage::get(datagrams_), stage::get(bytes_), options_.stream,
                            options_.durable.empty() ? "" : " (durable " + options_.durable + ")",
-                           stage::get(redelivered_));
+                           stage::get(redelivered_), connection_->reconnects());
     if (std::uint64_t failed = stage::get(ack_errors_))
       row.text += fmt::format("; {} acknowledgements failed (those come again)", failed);
   }
@@ -270,6 +274,7 @@ class JetStreamSource final : public stage::Source {
                               options_.stream + "'";
     jsConsumerInfo* info = nullptr;
     jsErrCode code{};
+    bool created = false;
     natsStatus status = js_GetConsumerInfo(&info, context_.get(), options_.stream.c_str(), options_.durable.c_str(),
                                            nullptr, &code);
     if (status == NATS_NOT_FOUND) {
@@ -289,6 +294,7 @@ class JetStreamSource final : public stage::Source {
       status = js_AddConsumer(&info, context_.get(), options_.stream.c_str(), &config, nullptr, &code);
       natsInbox_Destroy(inbox);
       if (status != NATS_OK) throw net::Error(where + ": cannot create it: " + js_error(status, code));
+      created = true;
       spdlog::info("{}: created the durable consumer '{}' of JetStream stream '{}'", target().shown,
                    options_.durable, options_.stream);
     } else if (status != NATS_OK) {
@@ -296,27 +302,39 @@ class JetStreamSource final : public stage::Source {
     }
     std::int64_t pending = info->Config->MaxAckPending;
     bool pull = info->Config->DeliverSubject == nullptr;
+    if (!pull) deliver_subject_ = info->Config->DeliverSubject;
+    if (info->Config->DeliverGroup) deliver_group_ = info->Config->DeliverGroup;
+    bool bound = info->PushBound && !created;
     jsConsumerInfo_Destroy(info);
     if (pull) throw net::Error(where + " is a pull consumer; netdisp reads push consumers (with a deliver subject)");
+    if (bound && deliver_group_.empty())
+      throw net::Error(where + " is read by another subscriber already (one reader per durable consumer)");
     if (pending <= 0 || static_cast<std::size_t>(pending) > kMaxRing) return kMaxRing;
     return std::max<std::size_t>(static_cast<std::size_t>(pending), stage::kMaxBatch);
   }
 
+  // A durable consumer: a plain subscription on its deliver subject (the
+  // acks are ours, see respond()); an ephemeral one through js_Subscribe.
   void subscribe() {
-    jsSubOptions options;
-    jsSubOptions_Init(&options);
-    options.Stream = options_.stream.c_str();
-    options.ManualAck = true;
+    natsStatus status = NATS_OK;
+    jsErrCode code{};
     if (!options_.durable.empty()) {
-      options.Consumer = options_.durable.c_str();  // bind to it: never created here
+      natsConnection* connection = connection_->get();
+      status = deliver_group_.empty()
+                   ? natsConnection_Subscribe(&subscription_, connection, deliver_subject_.c_str(), on_message, this)
+                   : natsConnection_QueueSubscribe(&subscription_, connection, deliver_subject_.c_str(),
+                                                   deliver_group_.c_str(), on_message, this);
     } else {
+      jsSubOptions options;
+      jsSubOptions_Init(&options);
+      options.Stream = options_.stream.c_str();
+      options.ManualAck = true;
       options.Config.DeliverPolicy = js_DeliverNew;
       options.Config.AckPolicy = js_AckExplicit;
       options.Config.MaxAckPending = kMaxAckPending;
+      status = js_Subscribe(&subscription_, context_.get(), target().subject.c_str(), on_message, this, nullptr,
+                            &options, &code);
     }
-    jsErrCode code{};
-    natsStatus status = js_Subscribe(&subscription_, context_.get(), target().subject.c_str(), on_message, this,
-                                     nullptr, &options, &code);
     if (status != NATS_OK)
       throw net::Error(target().shown + ": cannot subscribe to JetStream stream '" + options_.stream + "'" +
                        (options_.durable.empty() ? "" : " through durable '" + options_.durable + "'") + ": " +
@@ -325,13 +343,31 @@ class JetStreamSource final : public stage::Source {
     natsSubscription_SetPendingLimits(subscription_, -1, -1);
   }
 
+  // "+ACK" (written) or "-NAK" (redeliver now) to the message's ack subject.
+  natsStatus respond(natsMsg* message, const char* what) {
+    return natsConnection_PublishString(connection_->get(), natsMsg_GetReply(message), what);
+  }
+
+  // A consumer's own messages on the deliver subject: idle heartbeats (no
+  // reply) and flow control requests (answered empty); not data.
+  static bool control_message(natsConnection* connection, natsMsg* message) {
+    const char* reply = natsMsg_GetReply(message);
+    if (reply != nullptr && std::string_view(reply).starts_with("$JS.ACK.")) return false;
+    if (reply != nullptr && *reply) natsConnection_Publish(connection, reply, nullptr, 0);
+    return true;
+  }
+
   // The library's delivery thread.
-  static void on_message(natsConnection*, natsSubscription*, natsMsg* message, void* closure) {
+  static void on_message(natsConnection* connection, natsSubscription*, natsMsg* message, void* closure) {
     auto* self = static_cast<JetStreamSource*>(closure);
+    if (control_message(connection, message)) {
+      natsMsg_Destroy(message);
+      return;
+    }
     if (self->stopping_.load() || !self->ring_->push(message)) {
       // Stopping, or more than MaxAckPending in flight (a consumer changed
       // on the server): back to the stream, for a redelivery.
-      natsMsg_Nak(message, nullptr);
+      self->respond(message, "-NAK");
       natsMsg_Destroy(message);
       self->left_.fetch_add(1, std::memory_order_relaxed);
     }
@@ -339,7 +375,7 @@ class JetStreamSource final : public stage::Source {
 
   void ack_handed() {
     for (natsMsg* message : handed_) {
-      if (natsStatus status = natsMsg_Ack(message, nullptr); status != NATS_OK) {
+      if (natsStatus status = respond(message, "+ACK"); status != NATS_OK) {
         stage::add(ack_errors_, 1);
         if (ack_log_.allow())
           spdlog::warn("{}: acknowledgement failed: {} (the message will come again; logged at most every 10 s)",
@@ -352,7 +388,7 @@ class JetStreamSource final : public stage::Source {
 
   void nak(std::vector<natsMsg*>& messages) {
     for (natsMsg* message : messages) {
-      natsMsg_Nak(message, nullptr);
+      respond(message, "-NAK");
       natsMsg_Destroy(message);
     }
     left_.fetch_add(messages.size(), std::memory_order_relaxed);
@@ -370,6 +406,7 @@ class JetStreamSource final : public stage::Source {
   Context context_;
   std::unique_ptr<MessageRing> ring_;
   natsSubscription* subscription_ = nullptr;
+  std::string deliver_subject_, deliver_group_;  // a durable consumer's
   std::atomic<bool> stopping_{false};
   std::vector<natsMsg*> handed_;  // the batch the pipe has: acknowledged at the next read
   std::vector<iovec> views_;
@@ -391,6 +428,8 @@ class JetStreamSink final : public stage::Sink {
         control_(settings.control),
         acks_(std::make_shared<Acks>()) {
     acks_->name = name_;
+    jsPubOptions_Init(&acks_->publish);
+    acks_->publish.MaxWait = kPublishAckWaitMs;
     jsOptions js;
     jsOptions_Init(&js);
     js.PublishAsync.MaxPending = kMaxPublishPending;
@@ -403,6 +442,7 @@ class JetStreamSink final : public stage::Sink {
   }
 
   ~JetStreamSink() override {
+    acks_->stopping.store(true);
     // The acks still on their way are not waited for (flush() did); taking
     // the pending list makes the library drop them instead of calling back.
     natsMsgList pending{};
@@ -416,7 +456,7 @@ class JetStreamSink final : public stage::Sink {
     for (const iovec& datagram : batch.datagrams) {
       while (true) {
         natsStatus status = js_PublishAsync(context_.get(), subject, datagram.iov_base,
-                                            static_cast<int>(datagram.iov_len), nullptr);
+                                            static_cast<int>(datagram.iov_len), &acks_->publish);
         if (status == NATS_OK) {
           stage::add(datagrams_, 1);
           stage::add(bytes_, datagram.iov_len);
@@ -447,6 +487,7 @@ class JetStreamSink final : public stage::Sink {
       if (js_PublishAsyncComplete(context_.get(), &options) == NATS_OK) break;
       if (!stopping && control_ && control_->stop_requested()) budget = std::min<std::int64_t>(budget, waited + kStopWaitMs);
     }
+    acks_->stopping.store(true);  // no more publishing again: what is unacknowledged now is counted
     if (std::uint64_t pending = acks_pending())
       spdlog::warn("{}: {} publications to JetStream stream {} still without an acknowledgement", name_, pending,
                    options_.stream);
@@ -470,6 +511,8 @@ class JetStreamSink final : public stage::Sink {
                            "acks pending, {} publish errors",
                            name_, stage::get(datagrams_), stage::get(bytes_), options_.stream,
                            acks_->acked.load(std::memory_order_relaxed), acks_pending(), publish_errors());
+    if (std::uint64_t retried = acks_->retried.load(std::memory_order_relaxed))
+      row.text += fmt::format("; {} published again (no acknowledgement in time)", retried);
   }
 
  private:
@@ -477,14 +520,24 @@ class JetStreamSink final : public stage::Sink {
   // late callback never touches a destroyed sink.
   struct Acks {
     std::string name;
-    std::atomic<std::uint64_t> acked{0}, failed{0};
+    jsPubOptions publish;
+    std::atomic<bool> stopping{false};
+    std::atomic<std::uint64_t> acked{0}, failed{0}, retried{0};
     stage::LogLimit log;
   };
 
-  static void on_ack(jsCtx*, natsMsg* message, jsPubAck*, jsPubAckErr* error, void* closure) {
+  static void on_ack(jsCtx* context, natsMsg* message, jsPubAck*, jsPubAckErr* error, void* closure) {
     auto* acks = static_cast<Acks*>(closure);
     if (error == nullptr) {
       acks->acked.fetch_add(1, std::memory_order_relaxed);
+    } else if ((error->Err == NATS_TIMEOUT || error->Err == NATS_NO_RESPONDERS) && !acks->stopping.load() &&
+               js_PublishMsgAsync(context, &message, &acks->publish) == NATS_OK) {
+      // No answer (the stream's leader went away with its node, an
+      // election is on): published again. Should the first have been stored
+      // after all, the stream holds it twice.
+      if (acks->retried.fetch_add(1, std::memory_order_relaxed) == 0)
+        spdlog::warn("{}: JetStream did not acknowledge a publication in {} ms; publishing again", acks->name,
+                     kPublishAckWaitMs);
     } else {
       acks->failed.fetch_add(1, std::memory_order_relaxed);
       if (acks->log.allow())

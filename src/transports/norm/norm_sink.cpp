@@ -54,6 +54,9 @@ NormSink::NormSink(const stage::Endpoint& endpoint, const Params& params, const 
   // every NACK back for seconds; probing corrects the round trip from here.
   NormSetGrttEstimate(session, kInitialGrtt);
   NormSetGroupSize(session, kGroupSize);
+  // Receivers NACK and ACK unicast to the sender (norm_source.cpp), so they
+  // cannot suppress each other's NACKs: holding them back only slows repairs.
+  NormSetBackoffFactor(session, 0.0);
   // Every receiver heard from (a NACK, an ACK, a probe's answer) is asked to
   // acknowledge the end of the stream.
   NormSetAutoAckingNodes(session, NORM_TRACK_RECEIVERS);
