@@ -56,7 +56,7 @@ _netdisp_values() {
       compopt -o filenames 2>/dev/null || true
       mapfile -t COMPREPLY < <(compgen -f -- "$cur")
       ;;
-    ENDPOINT)
+    ENDPOINT | CHANNEL)
       compopt -o nospace 2>/dev/null || true
       case $cur in
         unix://* | unixgram://*)

@@ -37,7 +37,9 @@ constexpr const char* kHelp =
     "  ndreverse-proxy --udp_listen_addr tcp://0.0.0.0:9920 --tcp_listen_addr 0.0.0.0:9921 \\\n"
     "                  --multicast_addr 239.255.0.1:9922\n"
     "  # a second host serving the same channel to its own clients, and playing it (--tee)\n"
-    "  ndreverse-proxy --tcp_listen_addr 0.0.0.0:9921 --multicast_addr 239.255.0.1:9922 --tee | ffplay -\n";
+    "  ndreverse-proxy --tcp_listen_addr 0.0.0.0:9921 --multicast_addr 239.255.0.1:9922 --tee | ffplay -\n"
+    "  # the channel on a NATS cluster: reverse-proxies in any network serve one upstream\n"
+    "  ndreverse-proxy --tcp_listen_addr 0.0.0.0:9921 --channel nats://n1:4222,n2:4222/live.feed\n";
 
 constexpr int kClientRcvbuf = 4 << 20;
 // A stream upstream (tcp://, unix://) is cut into datagrams of this size for the channel.
@@ -48,9 +50,10 @@ cxxopts::Options reverse_proxy_options(const std::string& program) {
   options.add_options()
       ("tcp-listen-addr,tcp_listen_addr", "accept TCP clients on this host:port (required, repeatable)",
        cxxopts::value<std::vector<std::string>>(), "ADDR")
-      ("multicast-addr,multicast_addr,channel", "the channel (required): a multicast group:port, or a "
-                                                "norm:// or nats:// endpoint (nats://host:port/SUBJECT: "
-                                                "reverse-proxies anywhere serve the subject)",
+      ("multicast-addr,multicast_addr,channel", "the channel (required; also --channel): a multicast "
+                                                "group:port, or a norm:// or nats:// endpoint "
+                                                "(nats://host:port/SUBJECT: reverse-proxies anywhere serve "
+                                                "the subject)",
        cxxopts::value<std::string>(), "CHANNEL")
       ("udp-listen-addr,udp_listen_addr", "receive the upstream on this endpoint and send it to the group "
                                           "(repeatable): [udp://]host:port, tcp://host:port, unix:///path "

@@ -182,3 +182,22 @@ TEST_CASE("source= and bind= addresses may leave out the port", "[endpoint]") {
     CHECK_THROWS_AS(parse_address_port_optional(bad), UsageError);
   }
 }
+
+TEST_CASE("endpoint texts shown in messages hide credentials", "[endpoint]") {
+  struct Row {
+    const char* text;
+    const char* shown;
+  };
+  auto row = GENERATE(values<Row>({
+      {"nats://me:secret@h1:4222,tok@h2:4222/a.b?queue=q", "nats://h1:4222,h2:4222/a.b?queue=q"},
+      {"nats://h:4222/x?token=abc&name=n&password=pw", "nats://h:4222/x?token=***&name=n&password=***"},
+      {"srt://1.2.3.4:9000?passphrase=0123456789&mode=caller", "srt://1.2.3.4:9000?passphrase=***&mode=caller"},
+      {"udp://127.0.0.1:9", "udp://127.0.0.1:9"},
+      {"127.0.0.1:9", "127.0.0.1:9"},
+      {"unix://@abstract", "unix://@abstract"},
+      {"unix:///run/a@b.sock", "unix:///run/a@b.sock"},
+      {"tcp://[fe80::1%eth0]:5000?", "tcp://[fe80::1%eth0]:5000?"},
+  }));
+  INFO(row.text);
+  CHECK(redact_endpoint(row.text) == row.shown);
+}

@@ -50,9 +50,15 @@ SignalsBlocked::~SignalsBlocked() { pthread_sigmask(SIG_SETMASK, &saved_, nullpt
 std::string status_text(natsStatus status) {
   std::string text = natsStatus_GetText(status);
   natsStatus last = NATS_OK;
-  const char* detail = nats_GetLastError(&last);
-  // The detail repeats the text, or names the cause ("connect: Connection refused").
-  if (detail && *detail && last == status && text.find(detail) == std::string::npos) text += std::string(" (") + detail + ")";
+  const char* last_error = nats_GetLastError(&last);
+  // The detail ("(conn.c:2088): Authorization Violation") without its source
+  // position; left out when it only repeats the status.
+  std::string detail = last_error && last == status ? last_error : "";
+  if (detail.starts_with('(')) {
+    auto end = detail.find("): ");
+    detail = end == std::string::npos ? "" : detail.substr(end + 3);
+  }
+  if (!detail.empty() && detail != text) text += ": " + detail;
   return text;
 }
 
