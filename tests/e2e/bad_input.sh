@@ -201,6 +201,13 @@ row 2 "a NORM session needs a port" "${S[@]}" --listen_addr 'norm://239.1.2.3:0'
 row 2 "unknown parameter 'rate' for norm:// listen" "${S[@]}" --listen_addr 'norm://239.1.2.3:9000?rate=1M'
 row 2 "--expect counts NORM receivers: udp://127.0.0.1:9 is not a norm:// destination" "${C[@]}" --server_addr 127.0.0.1:9 --expect 2
 row 2 "--expect-timeout is for --expect" "${C[@]}" --server_addr 'norm://127.0.0.1:9' --expect-timeout 5
+# ---- nats:// JetStream parameters (the module checks them before connecting) ----
+row 2 "durable= needs stream=NAME" "${S[@]}" --listen_addr 'nats://127.0.0.1:9/s?durable=d'
+row 2 "replicas= applies to a stream made with create=1" "${C[@]}" --server_addr 'nats://127.0.0.1:9/s?stream=S&replicas=3'
+row 2 "replicas=9: expected 1 to 5" "${C[@]}" --server_addr 'nats://127.0.0.1:9/s?stream=S&create=1&replicas=9'
+row 2 "stream=a.b: a stream name is one word" "${C[@]}" --server_addr 'nats://127.0.0.1:9/s?stream=a.b'
+row 2 "ack_wait= applies to a durable consumer made with create=1" "${S[@]}" --listen_addr 'nats://127.0.0.1:9/s?stream=S&ack_wait=5'
+row 2 "unknown parameter 'durable' for nats:// destination" "${C[@]}" --server_addr 'nats://127.0.0.1:9/s?stream=S&durable=d'
 # ---- messages: plain quotes, dashes, a suggestion where one is close ----
 row 2 "^ndserver: unknown option --bogus \\(see --help\\)$" "${S[@]}" --listen_addr 127.0.0.1:0 --bogus
 row 2 "unknown option --listen-adr; did you mean --listen-addr\\?" "${S[@]}" --listen-adr 127.0.0.1:0
