@@ -191,7 +191,9 @@ bool NormSink::write(const stage::Batch& batch) {
     std::size_t framed = kFrameHeader + datagram.iov_len;
     if (!lossless_) {
       // Live: a datagram goes whole or not at all, never blocking the pipe.
-      if (NormStreamGetVacancy(stream_, static_cast<unsigned int>(framed)) < framed) {
+      // (NormStreamGetVacancy answered 0 with an empty buffer in libnorm
+      // 1.5.9: HasVacancy, then at most a short wait for the frame's rest.)
+      if (!NormStreamHasVacancy(stream_)) {
         stage::add(dropped_datagrams_, 1);
         stage::add(dropped_bytes_, datagram.iov_len);
         if (drop_log_.allow())
@@ -216,8 +218,10 @@ bool NormSink::write(const stage::Batch& batch) {
     stage::add(datagrams_, 1);
     stage::add(bytes_, datagram.iov_len);
   }
-  // What is written leaves now, not when a segment fills: live input keeps its pace.
-  NormStreamFlush(stream_, false, NORM_FLUSH_PASSIVE);
+  // What is written leaves now, not when a segment fills: live input keeps its
+  // pace; for live input the flush is active (NORM_CMD(FLUSH) follows), so a
+  // receiver that lost the last packets before a pause asks for them.
+  NormStreamFlush(stream_, false, lossless_ ? NORM_FLUSH_PASSIVE : NORM_FLUSH_ACTIVE);
   return true;
 }
 
