@@ -24,6 +24,11 @@ wait_log rproxy 'connected \(1 clients\)' || fail "nc 1 did not connect"
 nd_start nc2 nc -d 127.0.0.1 "$port"
 wait_log rproxy 'connected \(2 clients\)' || fail "nc 2 did not connect"
 
+# Each subscriber's NORM receiver answers the sender's first probe: both
+# known to the sender before any data flows.
+wait_until 10 eval '(($(grep -Ec "receiver 0x[0-9a-f]+ joined" "$WORK/rproxy.err") >= 2))' ||
+  fail "the NORM sender did not hear both subscribers' receivers"
+
 "$ND/ndclient" --path "$WORK/in.bin" --server-addr "$udp" --rate 100M 2>"$WORK/client.err" ||
   fail "ndclient exited $?: $(cat "$WORK/client.err")"
 
