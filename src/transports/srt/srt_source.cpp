@@ -105,14 +105,19 @@ void SrtSource::run() {
         continue;
       }
       int count = srt_epoll_uwait(epoll_, events.data(), static_cast<int>(events.size()), kWaitMs);
+      if (count < 0) std::this_thread::sleep_for(std::chrono::milliseconds(kWaitMs));  // never a busy loop
       for (int i = 0; i < count && !stop_.load(); ++i) {
         if (events[i].fd == listener_) {
           accept_callers();
+          if (events[i].events & SRT_EPOLL_ERR) std::this_thread::sleep_for(std::chrono::milliseconds(kWaitMs));
           continue;
         }
         auto it = connections_.begin();
         while (it != connections_.end() && it->peer.socket != events[i].fd) ++it;
-        if (it == connections_.end()) continue;
+        if (it == connections_.end()) {
+          srt_epoll_remove_usock(epoll_, events[i].fd);  // not ours (any more): never report it again
+          continue;
+        }
         bool alive = true;
         if (events[i].events & SRT_EPOLL_IN) alive = read_from(*it);
         if (!alive || (events[i].events & SRT_EPOLL_ERR)) close(it, "ended");
