@@ -2,8 +2,9 @@
 // build, and what -Dportable=true builds on Linux so that this path is tested
 // on every change. No recvmmsg/sendmmsg (a loop of recvmsg/sendmsg), no
 // eventfd/signalfd/timerfd/epoll (pipes, a sigwait thread, one helper thread
-// for timers), no SO_MEMINFO (kernel drops unknown), no GSO/GRO, no
-// SO_BINDTODEVICE, no forced buffer sizes.
+// for timers), no SO_MEMINFO (kernel drops unknown), no GSO/GRO;
+// SO_BINDTODEVICE, forced buffer sizes and the route MTU only
+// where the system's headers have them (Linux does).
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -81,7 +82,12 @@ std::thread start_quiet_thread(Body body) {
 }  // namespace
 
 const Features& features() {
-  static const Features kPortable{"portable", "this portable POSIX build", false, false, false, false, false};
+#if defined(SO_BINDTODEVICE)
+  constexpr bool kBindDevice = true;
+#else
+  constexpr bool kBindDevice = false;
+#endif
+  static const Features kPortable{"portable", "this portable POSIX build", false, false, false, kBindDevice, false};
   return kPortable;
 }
 
@@ -98,9 +104,27 @@ Handle accept_socket(Handle listener, sockaddr* peer, socklen_t* length) {
   return with_flags(::accept(listener, peer, length), true);
 }
 
-bool force_buffer_size(Handle, int, int) { return false; }
+// What some systems beside Linux have too is used where the headers say so:
+// the program behaves the same, and where it is missing it falls back
+// (buffer sizes capped, no fragmentation hint) or refuses (--bind-device).
+bool force_buffer_size([[maybe_unused]] Handle fd, [[maybe_unused]] int optname, [[maybe_unused]] int bytes) {
+#if defined(SO_RCVBUFFORCE) && defined(SO_SNDBUFFORCE)
+  int force = optname == SO_RCVBUF ? SO_RCVBUFFORCE : SO_SNDBUFFORCE;
+  return ::setsockopt(fd, SOL_SOCKET, force, &bytes, sizeof bytes) == 0;
+#else
+  return false;
+#endif
+}
 
-int bind_to_device(Handle, const std::string&) { return ENOPROTOOPT; }
+int bind_to_device([[maybe_unused]] Handle fd, [[maybe_unused]] const std::string& device) {
+#if defined(SO_BINDTODEVICE)
+  return ::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device.c_str(), static_cast<socklen_t>(device.size())) == 0
+             ? 0
+             : errno;
+#else
+  return ENOPROTOOPT;
+#endif
+}
 
 int deliver_own_groups_only(Handle) { return 0; }  // per-socket membership is what BSD sockets do
 
@@ -138,7 +162,17 @@ int multicast_interface_v4(Handle fd, in_addr interface_address, unsigned index)
   return ::setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &interface_address, sizeof interface_address) == 0 ? 0 : errno;
 }
 
-int path_mtu(Handle, int) { return 0; }  // not a POSIX option: no GSO here, only the fragmentation hint is lost
+int path_mtu([[maybe_unused]] Handle fd, [[maybe_unused]] int family) {
+#if defined(IP_MTU) && defined(IPV6_MTU)
+  int mtu = 0;
+  socklen_t size = sizeof mtu;
+  bool v6 = family == AF_INET6;
+  if (::getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &size) != 0) return 0;
+  return mtu;
+#else
+  return 0;  // not a POSIX option: only the client's fragmentation hint is lost
+#endif
+}
 
 std::string executable_path() {
   char path[4096];
