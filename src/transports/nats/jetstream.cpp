@@ -7,6 +7,7 @@
 #include <atomic>
 #include <charconv>
 #include <cmath>
+#include <unordered_set>
 #include <vector>
 
 #include "net/error.h"
@@ -57,21 +58,55 @@ std::string js_error(natsStatus status, jsErrCode code) {
 // The delivery count of a JetStream message, from its reply subject
 // ($JS.ACK.<stream>.<consumer>.<delivered>.<sseq>... or, with a domain,
 // $JS.ACK.<domain>.<hash>.<stream>.<consumer>.<delivered>...); 1 when unknown.
-std::uint64_t delivery_count(natsMsg* message) {
+struct Delivery {
+  std::uint64_t count = 1;   // times delivered
+  std::uint64_t sequence = 0;  // in the stream; 0 when unknown
+};
+
+// The delivery count and stream sequence of a JetStream message, from its
+// reply subject ($JS.ACK.<stream>.<consumer>.<delivered>.<sseq>... or, with
+// a domain, $JS.ACK.<domain>.<hash>.<stream>.<consumer>.<delivered>.<sseq>...).
+Delivery delivery_of(natsMsg* message) {
+  Delivery delivery;
   const char* reply = natsMsg_GetReply(message);
-  if (reply == nullptr) return 1;
+  if (reply == nullptr) return delivery;
   std::string_view text(reply);
   std::size_t dots = 0;
   for (char c : text) dots += c == '.';
   std::size_t index = dots == 8 ? 4 : dots >= 10 ? 6 : 0;  // 9 tokens, or 11 and more
-  if (index == 0) return 1;
+  if (index == 0) return delivery;
   std::size_t start = 0;
   for (std::size_t token = 0; token < index; ++token) start = text.find('.', start) + 1;
   std::size_t end = text.find('.', start);
-  std::uint64_t count = 1;
-  std::from_chars(text.data() + start, text.data() + end, count);
-  return count;
+  std::from_chars(text.data() + start, text.data() + end, delivery.count);
+  std::size_t next = text.find('.', end + 1);
+  std::from_chars(text.data() + end + 1, text.data() + next, delivery.sequence);
+  return delivery;
 }
+
+// The stream sequences this process handed to the pipe lately: a message
+// delivered again because its acknowledgement was lost (with a node of the
+// cluster) is acknowledged and skipped instead of written twice.
+class RecentSequences {
+ public:
+  bool seen(std::uint64_t sequence) const { return set_.contains(sequence); }
+  void add(std::uint64_t sequence) {
+    if (order_.size() == kKeep) {
+      set_.erase(order_[next_]);
+      order_[next_] = sequence;
+      next_ = (next_ + 1) % kKeep;
+    } else {
+      order_.push_back(sequence);
+    }
+    set_.insert(sequence);
+  }
+
+ private:
+  static constexpr std::size_t kKeep = 1 << 17;
+  std::unordered_set<std::uint64_t> set_;
+  std::vector<std::uint64_t> order_;
+  std::size_t next_ = 0;
+};
 
 // A single-producer ring of messages from the library's delivery thread to
 // the pipe's thread, with an eventfd to poll while it is empty (the protocol
@@ -220,17 +255,31 @@ class JetStreamSource final : public stage::Source {
       if (ring_->pop(handed_, stage::kMaxBatch) == 0) return stage::ReadStatus::kWouldBlock;
     }
     views_.clear();
-    std::size_t bytes = 0;
+    std::size_t bytes = 0, kept = 0;
     std::uint64_t again = 0;
     for (natsMsg* message : handed_) {
+      Delivery delivery = delivery_of(message);
+      if (delivery.count > 1) ++again;
+      // Handed out already: not again (a redelivery after a lost ack, or a
+      // message the cluster delivered twice while its routes were remade).
+      if (delivery.sequence && recent_.seen(delivery.sequence)) {
+        duplicates_.push_back(message);  // acknowledged with this batch, once it was written
+        continue;
+      }
+      if (delivery.sequence) recent_.add(delivery.sequence);
+      handed_[kept++] = message;
       auto length = static_cast<std::size_t>(natsMsg_GetDataLength(message));
       views_.push_back(iovec{const_cast<char*>(natsMsg_GetData(message)), length});
       bytes += length;
-      if (delivery_count(message) > 1) ++again;
     }
+    handed_.resize(kept);
+    stage::add(skipped_, duplicates_.size());
+    handed_.insert(handed_.end(), duplicates_.begin(), duplicates_.end());
+    duplicates_.clear();
+    if (again) stage::add(redelivered_, again);
+    if (kept == 0) return read(batch);  // only messages written before: acknowledged now, then the next ones
     stage::add(datagrams_, handed_.size());
     stage::add(bytes_, bytes);
-    if (again) stage::add(redelivered_, again);
     batch = stage::Batch{std::span<const iovec>(views_.data(), views_.size()), bytes};
     return stage::ReadStatus::kData;
   }
@@ -258,6 +307,8 @@ class JetStreamSource final : public stage::Source {
                            name_, stage::get(datagrams_), stage::get(bytes_), options_.stream,
                            options_.durable.empty() ? "" : " (durable " + options_.durable + ")",
                            stage::get(redelivered_), connection_->reconnects());
+    if (std::uint64_t skipped = stage::get(skipped_))
+      row.text += fmt::format(" ({} written already: acknowledged, not written again)", skipped);
     if (std::uint64_t failed = stage::get(ack_errors_))
       row.text += fmt::format("; {} acknowledgements failed (those come again)", failed);
   }
@@ -410,7 +461,9 @@ class JetStreamSource final : public stage::Source {
   std::atomic<bool> stopping_{false};
   std::vector<natsMsg*> handed_;  // the batch the pipe has: acknowledged at the next read
   std::vector<iovec> views_;
-  stage::Counter datagrams_{0}, bytes_{0}, redelivered_{0}, ack_errors_{0};
+  stage::Counter datagrams_{0}, bytes_{0}, redelivered_{0}, ack_errors_{0}, skipped_{0};
+  RecentSequences recent_;
+  std::vector<natsMsg*> duplicates_;
   std::atomic<std::uint64_t> left_{0};
   stage::LogLimit ack_log_;
 };
