@@ -209,7 +209,10 @@ SRTSOCKET make_socket(const Settings& settings, const net::Address& address) {
       int window = 1 << 16;  // packets in flight; the library's 25600 caps a long fat link
       set(socket, SRTO_FC, window, "flow window", settings);
       int buffer = std::max(settings.rcvbuf, 64 << 20);
-      set(socket, SRTO_SNDBUF, buffer, "sndbuf", settings);
+      // The sender's buffer stays small: a message's timestamp is when it
+      // was handed over, and one that waits for seconds behind a slow link
+      // ages past what the receiver expects.
+      set(socket, SRTO_SNDBUF, 8 << 20, "sndbuf", settings);
       set(socket, SRTO_RCVBUF, buffer, "rcvbuf", settings);
     } else {
       set(socket, SRTO_TRANSTYPE, SRTT_LIVE, "transtype", settings);
