@@ -108,8 +108,10 @@ Target parse_target(const stage::Endpoint& endpoint, stage::Role role) {
     target.servers.push_back(url);
   }
 
-  for (const auto& [name, value] : endpoint.params) {
-    auto one = [&, &name = name](std::string& field) {
+  for (const auto& param : endpoint.params) {
+    const std::string& name = param.first;  // not a structured binding: clang 14 cannot capture one
+    const std::string& value = param.second;
+    auto one = [&](std::string& field) {
       if (!field.empty()) bad(name + " is given more than once (or also in user:pass@)");
       if (value.empty()) bad(name + "= is empty");
       field = value;
