@@ -11,6 +11,7 @@
 #include "modes/supervisor.h"
 #include "net/error.h"
 #include "net/platform.h"
+#include "stage/schemes.h"
 #include "version.h"
 
 namespace {
@@ -59,8 +60,11 @@ int unknown_mode(std::string_view name) {
   return kUsage;
 }
 
+// The version, which transports this installation can load, and the
+// platform flavour (net/platform.h; the e2e tests read it from here).
 int print_version() {
-  std::printf("netdisp %s\nplatform: %s\n", NETDISP_VERSION, net::features().flavour);
+  std::printf("netdisp %s\n%s\nplatform: %s\n", NETDISP_VERSION, netdisp::stage::transports_summary().c_str(),
+              net::features().flavour);
   return 0;
 }
 

@@ -59,7 +59,8 @@ cxxopts::Options client_options(const std::string& program) {
        "0: no wait)", cxxopts::value<std::string>(), "MS")
       ("ignore-send-errors", "exit 0 at end of input even when a destination refused or a send failed")
       ("expect", "norm:// destinations: exit 0 only when N receivers acknowledged the whole stream, else 1 after "
-       "--expect-timeout naming who did not", cxxopts::value<std::string>(), "N")
+       "--expect-timeout naming who did not (default none: linger up to 5 s for repairs)",
+       cxxopts::value<std::string>(), "N")
       ("expect-timeout,expect_timeout", "seconds --expect waits for the acknowledgements after end of input "
        "(default 30)", cxxopts::value<std::string>(), "S");
   add_socket_options(options, {.sends = true});

@@ -171,7 +171,7 @@ struct SignalFd::Waiter {};
 
 SignalFd::SignalFd(const sigset_t& set) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  read_ = UniqueFd(::signalfd(-1, &set, SFD_CLOEXEC));
+  read_ = UniqueFd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));  // take() returns 0 when none is pending
   if (!read_.valid()) throw_errno("signalfd");
 }
 
