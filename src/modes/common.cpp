@@ -284,8 +284,15 @@ bool gso_enabled(const cxxopts::ParseResult& result) {
 
 net::AccessList access_list(const cxxopts::ParseResult& result) {
   std::vector<net::Cidr> ranges;
+  // Option values are not split at ',' (a nats:// server list is one value),
+  // but a range list is: --allow 10.0.0.0/8,192.168.0.0/16 as before.
   if (result.count("allow"))
-    for (const std::string& text : result["allow"].as<std::vector<std::string>>()) ranges.push_back(net::parse_cidr(text));
+    for (const std::string& list : result["allow"].as<std::vector<std::string>>())
+      for (std::size_t start = 0; start <= list.size();) {
+        std::size_t comma = std::min(list.find(',', start), list.size());
+        ranges.push_back(net::parse_cidr(list.substr(start, comma - start)));
+        start = comma + 1;
+      }
   return net::AccessList(std::move(ranges));
 }
 
