@@ -38,7 +38,11 @@ void linger(SRTSOCKET socket, const stage::Control& control) {
   srt_getsockflag(socket, SRTO_PEERLATENCY, &latency, &size);
   SRT_TRACEBSTATS stats{};
   srt_bstats(socket, &stats, 0);
-  auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(latency + 2 * static_cast<int>(stats.msRTT) + 20);
+  // Twice the latency plus a margin: the receiver's thread may run late on a
+  // busy host, and its last packets are lost if the close comes first (seen
+  // as 1 of 200 one-packet callers missing under load in srt_churn).
+  auto until = std::chrono::steady_clock::now() +
+               std::chrono::milliseconds(2 * latency + 4 * static_cast<int>(stats.msRTT) + 200);
   while (!control.stop_requested() && std::chrono::steady_clock::now() < until &&
          srt_getsockstate(socket) == SRTS_CONNECTED)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
