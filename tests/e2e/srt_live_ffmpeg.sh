@@ -8,6 +8,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib/lossy.sh"
 nd_lossy_reexec "$0" "$@"
 source "$(dirname "$0")/lib/common.sh"
+[[ ${ND_SRT_KNOWN_DEFECTS:-} == run ]] ||
+  skip "issue 12 open defect: in two CI runs under load the ffmpeg SRT caller got no bytes (Input/output error at connect); ND_SRT_KNOWN_DEFECTS=run runs it"
 command -v ffmpeg >/dev/null || skip "ffmpeg is not installed"
 nd_setup
 nd_lossy_rig 1
