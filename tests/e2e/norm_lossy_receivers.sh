@@ -12,8 +12,6 @@ source "$(dirname "$0")/lib/lossy.sh"
 nd_lossy_reexec "$0" "$@"
 source "$(dirname "$0")/lib/common.sh"
 nd_setup
-[[ $(nd_platform) == linux || ${ND_NORM_KNOWN_DEFECTS:-} == run ]] ||
-  skip "issue 12 open defect: fails in the clang ASan build (portable flavour), not yet investigated; ND_NORM_KNOWN_DEFECTS=run runs it"
 nd_lossy_rig 3
 
 port=9940

@@ -9,8 +9,6 @@ source "$(dirname "$0")/lib/netns.sh"
 nd_netns_reexec "$0" "$@"
 source "$(dirname "$0")/lib/common.sh"
 nd_setup
-[[ $(nd_platform) == linux || ${ND_NORM_KNOWN_DEFECTS:-} == run ]] ||
-  skip "issue 12 open defect: fails in the clang ASan build (portable flavour), not yet investigated; ND_NORM_KNOWN_DEFECTS=run runs it"
 
 size=$((4 << 20))
 nd_random_file "$WORK/in.bin" "$size"

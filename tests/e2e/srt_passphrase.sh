@@ -7,8 +7,6 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 nd_setup
-[[ $(nd_platform) == linux || ${ND_SRT_KNOWN_DEFECTS:-} == run ]] ||
-  skip "issue 12 open defect: fails in the clang ASan build (portable flavour), not yet investigated; ND_SRT_KNOWN_DEFECTS=run runs it"
 
 secret=correct-horse-battery
 nd_start srv "$ND/ndserver" --path "$WORK/out.bin" --listen-addr "srt://127.0.0.1:0?passphrase=$secret"

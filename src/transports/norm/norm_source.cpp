@@ -50,6 +50,10 @@ NormSource::NormSource(const stage::Endpoint& endpoint, const Params& params, co
   spdlog::debug("{}: NORM receiver node {}", label_, node_name(session_.id()));
 }
 
+NormSource::~NormSource() {
+  for (Stream& stream : streams_) NormObjectRelease(stream.handle);
+}
+
 NormSource::Stream* NormSource::find(NormObjectHandle handle) {
   for (Stream& stream : streams_)
     if (stream.handle == handle) return &stream;
@@ -131,7 +135,7 @@ void NormSource::fill(Stream& stream, std::size_t& used) {
       return;
     }
     char* start = arena + used;
-    std::memcpy(start, stream.partial.data(), stream.partial.size());
+    std::copy(stream.partial.begin(), stream.partial.end(), start);  // memcpy may not take an empty vector's null
     std::size_t have = stream.partial.size();
     stream.partial.clear();
     auto room = static_cast<unsigned int>(arena_.size() - used - have);

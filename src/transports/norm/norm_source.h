@@ -20,6 +20,7 @@ class NormSource final : public stage::Source {
  public:
   // Throws net::Error when the library refuses the session (a port in use ...).
   NormSource(const stage::Endpoint& endpoint, const Params& params, const net::SocketOptions& sockets);
+  ~NormSource() override;  // releases the streams it retained, before the session goes
 
   stage::ReadStatus read(stage::Batch& batch) override;
   int poll_fd() const override { return session_.fd(); }

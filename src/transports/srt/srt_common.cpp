@@ -9,6 +9,7 @@
 #include <chrono>
 #include <utility>
 #include <cstring>
+#include <forward_list>
 #include <map>
 #include <mutex>
 
@@ -41,6 +42,7 @@ std::int64_t number(const stage::Endpoint& endpoint, const std::string& name, co
 // caller: the listen callback sees the new socket and its peer first.
 std::mutex pending_mutex;
 std::map<SRTSOCKET, std::string> pending;  // new socket -> "caller 127.0.0.1:40000"
+std::forward_list<std::string> listener_streamids;  // each listener's stream id, for on_listen
 
 void log_from_library(void*, int level, const char*, int, const char*, const char* message) {
   std::string_view text(message);
@@ -260,10 +262,16 @@ Listening listen_on(const Settings& settings, const net::Address& address, int b
   BlockSignals blocked;  // binding starts the port's sender and receiver threads
   Listening listening;
   listening.socket = make_socket(settings, address);
-  // Lives as long as the process: the callback may run until the socket is gone.
-  auto* streamid = new std::string(settings.streamid);
+  // Lives as long as the process: the callback may run until the socket is
+  // gone, and sockets close in the library's own time. A static list keeps
+  // each text reachable (a bare `new` was reported as a leak at exit).
+  const std::string* streamid;
+  {
+    std::lock_guard lock(pending_mutex);
+    streamid = &listener_streamids.emplace_front(settings.streamid);
+  }
   if (srt_bind(listening.socket, address.get(), static_cast<int>(address.length())) < 0 ||
-      srt_listen_callback(listening.socket, on_listen, streamid) < 0 || srt_listen(listening.socket, backlog) < 0) {
+      srt_listen_callback(listening.socket, on_listen, const_cast<std::string*>(streamid)) < 0 || srt_listen(listening.socket, backlog) < 0) {
     std::string why = last_error();
     srt_close(listening.socket);
     throw net::Error("bind srt://" + address.to_string() + ": " + why);
