@@ -1,10 +1,14 @@
 #include "transports/norm/norm_session.h"
 
+#include <dirent.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <charconv>
@@ -13,6 +17,7 @@
 #include <spdlog/fmt/fmt.h>
 
 #include "net/error.h"
+#include "net/udp_socket.h"
 
 namespace netdisp::transports::norm {
 namespace {
@@ -106,7 +111,8 @@ NormNodeId next_node_id() {
 
 std::string node_name(NormNodeId id) { return fmt::format("{:#010x}", id); }
 
-Session::Session(const net::Address& address, NormNodeId id, const std::string& label) : id_(id), label_(label) {
+Session::Session(const net::Address& address, NormNodeId id, const std::string& label)
+    : port_(address.port()), id_(id), label_(label) {
   // The library starts its thread here: it must not take SIGINT/SIGTERM,
   // which the Supervisor reads from a signalfd (blocked in every thread).
   sigset_t all, old;
@@ -145,6 +151,41 @@ void Session::apply_multicast(const net::MulticastOptions& options) {
   }
   NormSetTTL(session_, static_cast<unsigned char>(options.ttl));
   NormSetMulticastLoopback(session_, options.loop);
+}
+
+// The library keeps its sockets to itself: they are found among the
+// process's descriptors (/proc/self/fd, or /dev/fd elsewhere) as the UDP
+// sockets bound to the session's port, and get the size the way a udp://
+// listener does, forced past the system's cap where the process may. Another
+// NORM receiver of this process on the same port gets it too: it asked for
+// the same. Without this the receive buffer stayed at the system's default
+// (208 KiB here), and a receiver whose thread was held up for a few
+// milliseconds lost packets in its own socket, each one repaired.
+int Session::grow_receive_buffer(int bytes) {
+  NormSetRxSocketBuffer(session_, static_cast<unsigned int>(bytes));
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (!dir) dir = ::opendir("/dev/fd");
+  if (!dir) return 0;
+  int granted = 0;
+  int own = ::dirfd(dir);
+  while (const dirent* entry = ::readdir(dir)) {
+    int fd = std::atoi(entry->d_name);
+    if (entry->d_name[0] < '0' || entry->d_name[0] > '9' || fd == own) continue;
+    int type = 0;
+    socklen_t size = sizeof type;
+    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &size) != 0 || type != SOCK_DGRAM) continue;
+    sockaddr_storage local{};
+    socklen_t length = sizeof local;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) continue;
+    std::uint16_t port = local.ss_family == AF_INET    ? ntohs(reinterpret_cast<sockaddr_in*>(&local)->sin_port)
+                         : local.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&local)->sin6_port)
+                                                       : 0;
+    if (port != port_) continue;
+    net::BufferGrant grant = net::set_buffer_size(fd, SO_RCVBUF, bytes);
+    granted = granted ? std::min(granted, grant.granted) : grant.granted;
+  }
+  ::closedir(dir);
+  return granted;
 }
 
 }  // namespace netdisp::transports::norm

@@ -64,10 +64,17 @@ class Session {
   // Multicast settings from --multicast-if, --ttl, --multicast-loop.
   void apply_multicast(const net::MulticastOptions& options);
 
+  // A receiver's socket buffer of `bytes` (call after NormStartReceiver:
+  // the library applies its own setting only to an open socket, and then
+  // plainly, capped at net.core.rmem_max). Returns the bytes granted, 0 when
+  // the library's socket was not found.
+  int grow_receive_buffer(int bytes);
+
  private:
   NormInstanceHandle instance_ = NORM_INSTANCE_INVALID;
   NormSessionHandle session_ = NORM_SESSION_INVALID;
   int fd_ = -1;
+  std::uint16_t port_;
   NormNodeId id_;
   std::string label_;
 };

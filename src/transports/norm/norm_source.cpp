@@ -15,6 +15,8 @@ constexpr std::size_t kArenaSize = 1 << 20;
 // largest datagram with its header fits, so a read always makes progress.
 constexpr std::size_t kReadRoom = 128 << 10;
 constexpr std::uint32_t kMaxDatagram = 65535;
+// Without --rcvbuf (a reverse-proxy's subscribers ask for 4 MiB).
+constexpr int kDefaultRcvbuf = 4 << 20;
 
 std::uint32_t frame_length(const char* p) {
   auto byte = [p](int i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(p[i])); };
@@ -43,10 +45,12 @@ NormSource::NormSource(const stage::Endpoint& endpoint, const Params& params, co
   // sends), which also works for a unicast session.
   NormSetDefaultUnicastNack(session, true);
   if (endpoint.address.is_multicast()) session_.apply_multicast(sockets.multicast);
-  if (sockets.rcvbuf > 0) NormSetRxSocketBuffer(session, static_cast<unsigned int>(sockets.rcvbuf));
-  else NormSetRxSocketBuffer(session, 4 << 20);
   if (!NormStartReceiver(session, params.buffer))
     throw net::Error(label_ + ": cannot start a NORM receiver (is the port in use by something else?)");
+  int asked = sockets.rcvbuf > 0 ? sockets.rcvbuf : kDefaultRcvbuf;
+  int granted = session_.grow_receive_buffer(asked);
+  if (granted < asked)
+    spdlog::debug("{}: receive buffer {} bytes of the {} asked for", label_, granted, asked);
   spdlog::debug("{}: NORM receiver node {}", label_, node_name(session_.id()));
 }
 
