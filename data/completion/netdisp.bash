@@ -87,7 +87,8 @@ _netdisp_values() {
           # After the subject: the parameters of nats:// (stage/schemes.cpp).
           local head=${cur%[?&]*} sep names="" name
           sep=${cur:${#head}:1}
-          for name in queue= token= user= password= creds= tls= ca= cert= key= name=; do
+          for name in queue= token= user= password= creds= tls= ca= cert= key= name= stream= durable= create= \
+            replicas= ack_wait= retry_for=; do
             names+="$head$sep$name"$'\n'
           done
           _netdisp_reply "$cur" "$names"

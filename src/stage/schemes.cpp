@@ -227,6 +227,7 @@ constexpr std::array kNatsParams = {
     Param{"create", Role::kEither, "JetStream: 1 creates a missing stream (and durable consumer); else an error"},
     Param{"replicas", Role::kEither, "JetStream: the replicas of a stream made with create=1 (default 1)"},
     Param{"ack_wait", Role::kListen, "JetStream: seconds before an unacknowledged message comes again (create=1)"},
+    Param{"retry_for", Role::kSend, "JetStream: seconds an unacknowledged publication is sent again (default 30)"},
 };
 
 constexpr std::array kSchemes = {

@@ -208,6 +208,9 @@ row 2 "replicas=9: expected 1 to 5" "${C[@]}" --server_addr 'nats://127.0.0.1:9/
 row 2 "stream=a.b: a stream name is one word" "${C[@]}" --server_addr 'nats://127.0.0.1:9/s?stream=a.b'
 row 2 "ack_wait= applies to a durable consumer made with create=1" "${S[@]}" --listen_addr 'nats://127.0.0.1:9/s?stream=S&ack_wait=5'
 row 2 "unknown parameter 'durable' for nats:// destination" "${C[@]}" --server_addr 'nats://127.0.0.1:9/s?stream=S&durable=d'
+row 2 "retry_for=-1: expected seconds from 0 to 3600" "${C[@]}" --server_addr 'nats://127.0.0.1:9/s?stream=S&retry_for=-1'
+row 2 "retry_for= needs stream=NAME" "${C[@]}" --server_addr 'nats://127.0.0.1:9/s?retry_for=5'
+row 2 "unknown parameter 'retry_for' for nats:// listen" "${S[@]}" --listen_addr 'nats://127.0.0.1:9/s?stream=S&retry_for=5'
 # ---- messages: plain quotes, dashes, a suggestion where one is close ----
 row 2 "^ndserver: unknown option --bogus \\(see --help\\)$" "${S[@]}" --listen_addr 127.0.0.1:0 --bogus
 row 2 "unknown option --listen-adr; did you mean --listen-addr\\?" "${S[@]}" --listen-adr 127.0.0.1:0

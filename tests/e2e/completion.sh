@@ -79,6 +79,7 @@ expect "ndclient --path $WORK/dir/in" "$WORK/dir/in.bin $WORK/dir/input.log"
 # Schemes for endpoints, whole or after readline's ':' break.
 expect "ndclient --server-addr " "nats:// norm:// srt:// tcp:// udp:// unix:// unixgram://"
 expect "ndserver --listen-addr nats://h:1/s?qu" "1/s?queue="
+expect "ndclient --server-addr nats://h:1/s?ret" "1/s?retry_for="
 expect "ndreverse-proxy --multicast-addr n" "nats:// norm://"
 expect "ndclient --server-addr srt://h:1?pa" "1?passphrase= 1?payloadsize="
 expect "ndproxy --downstream-addr u" "udp:// unix:// unixgram://"

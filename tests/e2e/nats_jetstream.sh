@@ -64,10 +64,24 @@ assert_same_sha "$WORK/in.bin" "$WORK/out.bin"
 grep -Eq "received [0-9]+ datagrams, $SIZE bytes from JetStream stream FILES \(durable srv\)" "$WORK/srv.err" ||
   fail "the server's summary: $(grep -i received "$WORK/srv.err")"
 
+# A proxy publishing live input to the stream stops within a second on
+# SIGTERM, its publications in flight and the library's threads running.
+nd_start proxy "$ND/ndproxy" --listen-addr 127.0.0.1:0 --downstream-addr "nats://$bus/nd.file?stream=FILES"
+proxy_addr=$(nd_listen_addr proxy udp)
+nd_start feed "$ND/ndclient" --path /dev/zero --rate 20M --server-addr "$proxy_addr"
+stored() { nd_nats_request bus '$JS.API.STREAM.INFO.FILES' | grep -Eo '"messages": *[0-9]+' | grep -Eo '[0-9]+$'; }
+before=$(stored)
+wait_until 10 eval '(($(stored) > before))' || fail "the proxy stored nothing in the stream: $(cat "$WORK/proxy.err")"
+start=$(date +%s%3N)
+nd_stop_ok proxy
+stop_ms=$(($(date +%s%3N) - start))
+((stop_ms < 1000)) || fail "the JetStream proxy took $stop_ms ms to stop"
+nd_stop feed >/dev/null 2>&1 || true
+
 # A server without JetStream: one line.
 nd_nats_start plain
 plain=$(nd_nats_url plain)
 expect_error no_jetstream 1 "JetStream does not answer" \
   "$ND/ndclient" --path "$WORK/in.bin" --server-addr "$plain/nd.file?stream=FILES"
 
-echo "ok: $SIZE bytes published in ${sent_ms} ms, read back in ${received_ms} ms"
+echo "ok: $SIZE bytes published in ${sent_ms} ms, read back in ${received_ms} ms; a JetStream proxy stopped in $stop_ms ms"

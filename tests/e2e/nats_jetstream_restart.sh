@@ -5,7 +5,7 @@
 # sent exactly once (a message is acknowledged only after it was written;
 # what it had received but not written goes back to the stream at the stop).
 # Numbered lines, sent at a steady rate so the stop falls mid-stream; the
-# server is stopped twice.
+# server is stopped twice, each time within a second.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/nats.sh"
@@ -20,6 +20,14 @@ seq 1 "$LINES" >"$WORK/in.txt"
 bytes=$(nd_size "$WORK/in.txt")
 
 nd_lines() { wc -l <"$WORK/out.log" 2>/dev/null || echo 0; }
+# stop_fast NAME: SIGTERM mid-stream, exit 0 within a second (the library's threads running).
+stop_fast() {
+  local start=$(date +%s%3N) took
+  nd_stop_ok "$1"
+  took=$(($(date +%s%3N) - start))
+  ((took < 1000)) || fail "$1 took $took ms to stop"
+  echo "$1 stopped in $took ms"
+}
 lines_at_least() { (($(nd_lines) >= $1)); }
 
 nd_start srv1 "$ND/ndserver" --lines --path "$WORK/out.log" --listen-addr "$listen"
@@ -29,13 +37,13 @@ nd_start client "$ND/ndclient" --lines=50 --rate 2M --path "$WORK/in.txt" \
   --server-addr "$bus/nd.lines?stream=LINES&create=1"
 
 wait_until 10 lines_at_least $((LINES / 5)) || fail "the first server wrote $(nd_lines) lines in 10 s"
-nd_stop_ok srv1
+stop_fast srv1
 first=$(nd_lines)
 nd_running client || fail "the client finished before the first stop: no mid-stream restart (raise LINES)"
 
 nd_start srv2 "$ND/ndserver" --lines --path "$WORK/out.log" --listen-addr "$listen"
 wait_until 10 lines_at_least $((first + LINES / 5)) || fail "the second server wrote no more than $(nd_lines) lines"
-nd_stop_ok srv2
+stop_fast srv2
 second=$(nd_lines)
 
 nd_start srv3 "$ND/ndserver" --lines --path "$WORK/out.log" --listen-addr "$listen"

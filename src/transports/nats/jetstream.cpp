@@ -1,8 +1,7 @@
 #include "transports/nats/jetstream.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <charconv>
@@ -11,28 +10,73 @@
 #include <vector>
 
 #include "net/error.h"
-#include "net/unique_fd.h"
+#include "net/platform.h"
 #include "stage/io.h"
 
 namespace netdisp::transports::nats {
+
+std::string js_error(natsStatus status, jsErrCode code) {
+  std::string text = status_text(status);
+  if (code != 0) text += " (JetStream error " + std::to_string(static_cast<int>(code)) + ")";
+  return text;
+}
+
+Context make_context(Connection& connection, jsOptions* options) {
+  jsCtx* context = nullptr;
+  if (natsStatus status = natsConnection_JetStream(&context, connection.get(), options); status != NATS_OK)
+    throw net::Error(connection.target().shown + ": JetStream context: " + status_text(status));
+  return Context(context);
+}
+
+namespace {
+std::chrono::milliseconds duplicate_window(const jsStreamInfo* info) {
+  if (info == nullptr || info->Config == nullptr) return {};
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(info->Config->Duplicates));
+}
+}  // namespace
+
+std::chrono::milliseconds ensure_stream(jsCtx* context, const Target& target, const JetStreamOptions& options) {
+  jsStreamInfo* info = nullptr;
+  jsErrCode code{};
+  natsStatus status = js_GetStreamInfo(&info, context, options.stream.c_str(), nullptr, &code);
+  if (status == NATS_OK) {
+    auto window = duplicate_window(info);
+    jsStreamInfo_Destroy(info);
+    return window;
+  }
+  const std::string where = target.shown + ": JetStream stream '" + options.stream + "'";
+  if (status == NATS_NO_RESPONDERS || status == NATS_TIMEOUT)
+    throw net::Error(target.shown + ": JetStream does not answer (is it enabled on the server? nats-server -js): " +
+                     status_text(status));
+  if (status != NATS_NOT_FOUND) throw net::Error(where + ": " + js_error(status, code));
+  if (!options.create) throw net::Error(where + " does not exist (?create=1 creates it)");
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  config.Name = options.stream.c_str();
+  const char* subjects[] = {target.subject.c_str()};
+  config.Subjects = subjects;
+  config.SubjectsLen = 1;
+  config.Storage = js_FileStorage;
+  config.Replicas = options.replicas;
+  code = {};
+  status = js_AddStream(&info, context, &config, nullptr, &code);
+  if (status != NATS_OK) throw net::Error(where + ": cannot create it: " + js_error(status, code));
+  auto window = duplicate_window(info);
+  jsStreamInfo_Destroy(info);
+  spdlog::info("{}: created the JetStream stream '{}' (subject {}, {} replicas)", target.shown, options.stream,
+               target.subject, options.replicas);
+  return window;
+}
+
 namespace {
 
 // Messages a consumer made with create=1 (or an ephemeral one) may have
 // delivered and not acknowledged; the source's ring holds at least that many.
 constexpr std::int64_t kMaxAckPending = 8192;
 constexpr std::size_t kMaxRing = 1 << 16;
-// Publications in flight without their ack; the sink waits (or gives up a
-// datagram) beyond it. Each keeps a copy of its datagram in the library.
-constexpr std::int64_t kMaxPublishPending = 4096;
-constexpr std::int64_t kStallWaitMs = 200;
-// A publication without its ack after this long is published again (a
-// stream leader lost with a node: the cluster elects another one).
-constexpr std::int64_t kPublishAckWaitMs = 3000;
 // At a stop: how long the source waits for its subscription to drain and
-// its acks to reach the server, and the sink for the last acks.
+// its acks to reach the server.
 constexpr int kStopWaitMs = 400;
-// At end of input: how long the sink waits for the last acks.
-constexpr std::int64_t kCompleteWaitMs = 10000;
 
 // A stream or consumer name: one token, no white space, no '.', '*', '>' or path characters.
 bool valid_name(const std::string& name) {
@@ -47,12 +91,6 @@ bool parse_switch(const std::string& text, bool& value) {
   if (text == "1" || text == "on" || text == "yes" || text == "true") return value = true, true;
   if (text == "0" || text == "off" || text == "no" || text == "false") return value = false, true;
   return false;
-}
-
-std::string js_error(natsStatus status, jsErrCode code) {
-  std::string text = status_text(status);
-  if (code != 0) text += " (JetStream error " + std::to_string(static_cast<int>(code)) + ")";
-  return text;
 }
 
 // The delivery count of a JetStream message, from its reply subject
@@ -109,27 +147,21 @@ class RecentSequences {
 };
 
 // A single-producer ring of messages from the library's delivery thread to
-// the pipe's thread, with an eventfd to poll while it is empty (the protocol
+// the pipe's thread, with a descriptor to poll while it is empty (the protocol
 // of stage::HandoffQueue, for pointers instead of copies: a message stays
 // alive until it is acknowledged).
 class MessageRing {
  public:
-  explicit MessageRing(std::size_t capacity)
-      : slots_(capacity), wake_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-    if (!wake_.valid()) net::throw_errno("eventfd");
-  }
+  explicit MessageRing(std::size_t capacity) : slots_(capacity) {}
   std::size_t capacity() const { return slots_.size(); }
-  int fd() const { return wake_.get(); }
+  net::Handle fd() const { return wake_.handle(); }
 
   bool push(natsMsg* message) {  // producer
     std::uint64_t tail = tail_.load(std::memory_order_relaxed);
     if (tail - head_.load(std::memory_order_acquire) >= slots_.size()) return false;
     slots_[tail % slots_.size()] = message;
     tail_.store(tail + 1, std::memory_order_seq_cst);
-    if (waiting_.load(std::memory_order_seq_cst) && waiting_.exchange(false)) {
-      std::uint64_t one = 1;
-      [[maybe_unused]] ssize_t written = ::write(wake_.get(), &one, sizeof one);
-    }
+    if (waiting_.load(std::memory_order_seq_cst) && waiting_.exchange(false)) wake_.notify();
     return true;
   }
 
@@ -144,10 +176,9 @@ class MessageRing {
   }
 
   // Consumer, after pop() found nothing: true when it may poll fd() now (a
-  // push after this sees the flag and writes the eventfd).
+  // push after this sees the flag and notifies fd()).
   bool may_sleep() {
-    std::uint64_t drained;
-    [[maybe_unused]] ssize_t got = ::read(wake_.get(), &drained, sizeof drained);
+    wake_.clear();
     waiting_.store(true, std::memory_order_seq_cst);
     if (tail_.load(std::memory_order_seq_cst) != head_.load(std::memory_order_relaxed)) {
       waiting_.store(false, std::memory_order_relaxed);
@@ -158,55 +189,11 @@ class MessageRing {
 
  private:
   std::vector<natsMsg*> slots_;
-  net::UniqueFd wake_;
+  net::WakeFd wake_;  // an eventfd, or a pipe (net/platform.h)
   alignas(64) std::atomic<std::uint64_t> tail_{0};
   alignas(64) std::atomic<std::uint64_t> head_{0};
   std::atomic<bool> waiting_{false};
 };
-
-// The JetStream context of a connection: API requests wait kApiWaitMs.
-struct ContextDeleter {
-  void operator()(jsCtx* context) const { jsCtx_Destroy(context); }
-};
-using Context = std::unique_ptr<jsCtx, ContextDeleter>;
-
-Context make_context(Connection& connection, jsOptions* options) {
-  jsCtx* context = nullptr;
-  if (natsStatus status = natsConnection_JetStream(&context, connection.get(), options); status != NATS_OK)
-    throw net::Error(connection.target().shown + ": JetStream context: " + status_text(status));
-  return Context(context);
-}
-
-// Checks that the stream exists, or creates it with create=1; throws net::Error otherwise.
-void ensure_stream(jsCtx* context, const Target& target, const JetStreamOptions& options) {
-  jsStreamInfo* info = nullptr;
-  jsErrCode code{};
-  natsStatus status = js_GetStreamInfo(&info, context, options.stream.c_str(), nullptr, &code);
-  if (status == NATS_OK) {
-    jsStreamInfo_Destroy(info);
-    return;
-  }
-  const std::string where = target.shown + ": JetStream stream '" + options.stream + "'";
-  if (status == NATS_NO_RESPONDERS || status == NATS_TIMEOUT)
-    throw net::Error(target.shown + ": JetStream does not answer (is it enabled on the server? nats-server -js): " +
-                     status_text(status));
-  if (status != NATS_NOT_FOUND) throw net::Error(where + ": " + js_error(status, code));
-  if (!options.create) throw net::Error(where + " does not exist (?create=1 creates it)");
-  jsStreamConfig config;
-  jsStreamConfig_Init(&config);
-  config.Name = options.stream.c_str();
-  const char* subjects[] = {target.subject.c_str()};
-  config.Subjects = subjects;
-  config.SubjectsLen = 1;
-  config.Storage = js_FileStorage;
-  config.Replicas = options.replicas;
-  code = {};
-  status = js_AddStream(&info, context, &config, nullptr, &code);
-  if (status != NATS_OK) throw net::Error(where + ": cannot create it: " + js_error(status, code));
-  jsStreamInfo_Destroy(info);
-  spdlog::info("{}: created the JetStream stream '{}' (subject {}, {} replicas)", target.shown, options.stream,
-               target.subject, options.replicas);
-}
 
 // ---- receiving ---------------------------------------------------------------
 
@@ -284,7 +271,7 @@ class JetStreamSource final : public stage::Source {
     return stage::ReadStatus::kData;
   }
 
-  int poll_fd() const override { return ring_->fd(); }
+  net::Handle poll_fd() const override { return ring_->fd(); }
 
   // On a stop the pipe writes what was delivered already (up to
   // --drain-timeout), then calls discard_queued(): the last batch it wrote
@@ -468,158 +455,6 @@ class JetStreamSource final : public stage::Source {
   stage::LogLimit ack_log_;
 };
 
-// ---- sending -------------------------------------------------------------------
-
-class JetStreamSink final : public stage::Sink {
- public:
-  JetStreamSink(std::unique_ptr<Connection> connection, const JetStreamOptions& options,
-                const stage::OutputSettings& settings)
-      : connection_(std::move(connection)),
-        options_(options),
-        name_(connection_->target().shown),
-        waits_(settings.wait_for_streams),
-        control_(settings.control),
-        acks_(std::make_shared<Acks>()) {
-    acks_->name = name_;
-    jsPubOptions_Init(&acks_->publish);
-    acks_->publish.MaxWait = kPublishAckWaitMs;
-    jsOptions js;
-    jsOptions_Init(&js);
-    js.PublishAsync.MaxPending = kMaxPublishPending;
-    js.PublishAsync.StallWait = kStallWaitMs;
-    js.PublishAsync.AckHandler = on_ack;
-    js.PublishAsync.AckHandlerClosure = acks_.get();
-    SignalsBlocked blocked;  // the subscription for the acks starts a thread
-    context_ = make_context(*connection_, &js);
-    ensure_stream(context_.get(), connection_->target(), options_);
-  }
-
-  ~JetStreamSink() override {
-    acks_->stopping.store(true);
-    // The acks still on their way are not waited for (flush() did); taking
-    // the pending list makes the library drop them instead of calling back.
-    natsMsgList pending{};
-    if (js_PublishAsyncGetPendingList(&pending, context_.get()) == NATS_OK) natsMsgList_Destroy(&pending);
-    context_.reset();
-    connection_.reset();  // closed (its threads done) before the counters go
-  }
-
-  bool write(const stage::Batch& batch) override {
-    const char* subject = connection_->target().subject.c_str();
-    for (const iovec& datagram : batch.datagrams) {
-      while (true) {
-        natsStatus status = js_PublishAsync(context_.get(), subject, datagram.iov_base,
-                                            static_cast<int>(datagram.iov_len), &acks_->publish);
-        if (status == NATS_OK) {
-          stage::add(datagrams_, 1);
-          stage::add(bytes_, datagram.iov_len);
-          break;
-        }
-        // NATS_TIMEOUT: kMaxPublishPending unacknowledged for kStallWaitMs.
-        // The client waits for the stream (as for a slow TCP peer); live
-        // input gives the datagram up, counted.
-        if (status == NATS_TIMEOUT && waits_ && !(control_ && control_->stop_requested())) continue;
-        stage::add(not_published_, 1);
-        if (publish_log_.allow())
-          spdlog::warn("{}: publish to JetStream stream {} failed: {} (logged at most every 10 s)", name_,
-                       options_.stream, status_text(status));
-        break;
-      }
-    }
-    return true;
-  }
-
-  // At end of input (and at a stop, briefly): wait for the acks.
-  void flush() override {
-    bool stopping = control_ && control_->stop_requested();
-    std::int64_t budget = stopping ? kStopWaitMs : kCompleteWaitMs;
-    jsPubOptions options;
-    jsPubOptions_Init(&options);
-    options.MaxWait = 100;
-    for (std::int64_t waited = 0; waited < budget; waited += options.MaxWait) {
-      if (js_PublishAsyncComplete(context_.get(), &options) == NATS_OK) break;
-      if (!stopping && control_ && control_->stop_requested()) budget = std::min<std::int64_t>(budget, waited + kStopWaitMs);
-    }
-    acks_->stopping.store(true);  // no more publishing again: what is unacknowledged now is counted
-    if (std::uint64_t pending = acks_pending())
-      spdlog::warn("{}: {} publications to JetStream stream {} still without an acknowledgement", name_, pending,
-                   options_.stream);
-  }
-
-  std::vector<std::string> undelivered() const override {
-    std::uint64_t errors = publish_errors(), pending = acks_pending();
-    if (errors == 0 && pending == 0) return {};
-    return {fmt::format("{}: {} datagrams not stored by JetStream stream {} ({} publish errors, {} without an "
-                        "acknowledgement)",
-                        name_, errors + pending, options_.stream, errors, pending)};
-  }
-
-  void report(stage::StatsRows& rows) const override {
-    stage::StageStats& row = rows.emplace_back();
-    row.role = stage::StageStats::Role::kSink;
-    row.endpoint = name_;
-    row.set(stage::Stat::kDatagrams, stage::get(datagrams_)).set(stage::Stat::kBytes, stage::get(bytes_));
-    row.set(stage::Stat::kPublishErrors, publish_errors()).set(stage::Stat::kJsAcksPending, acks_pending());
-    row.text = fmt::format("  -> {}: published {} datagrams, {} bytes to JetStream stream {}; {} acknowledged, {} "
-                           "acks pending, {} publish errors",
-                           name_, stage::get(datagrams_), stage::get(bytes_), options_.stream,
-                           acks_->acked.load(std::memory_order_relaxed), acks_pending(), publish_errors());
-    if (std::uint64_t retried = acks_->retried.load(std::memory_order_relaxed))
-      row.text += fmt::format("; {} published again (no acknowledgement in time)", retried);
-  }
-
- private:
-  // What the ack handler (the library's thread) counts; shared, so that a
-  // late callback never touches a destroyed sink.
-  struct Acks {
-    std::string name;
-    jsPubOptions publish;
-    std::atomic<bool> stopping{false};
-    std::atomic<std::uint64_t> acked{0}, failed{0}, retried{0};
-    stage::LogLimit log;
-  };
-
-  static void on_ack(jsCtx* context, natsMsg* message, jsPubAck*, jsPubAckErr* error, void* closure) {
-    auto* acks = static_cast<Acks*>(closure);
-    if (error == nullptr) {
-      acks->acked.fetch_add(1, std::memory_order_relaxed);
-    } else if ((error->Err == NATS_TIMEOUT || error->Err == NATS_NO_RESPONDERS) && !acks->stopping.load() &&
-               js_PublishMsgAsync(context, &message, &acks->publish) == NATS_OK) {
-      // No answer (the stream's leader went away with its node, an
-      // election is on): published again. Should the first have been stored
-      // after all, the stream holds it twice.
-      if (acks->retried.fetch_add(1, std::memory_order_relaxed) == 0)
-        spdlog::warn("{}: JetStream did not acknowledge a publication in {} ms; publishing again", acks->name,
-                     kPublishAckWaitMs);
-    } else {
-      acks->failed.fetch_add(1, std::memory_order_relaxed);
-      if (acks->log.allow())
-        spdlog::warn("{}: JetStream did not store a publication: {}{} (logged at most every 10 s)", acks->name,
-                     natsStatus_GetText(error->Err), error->ErrText ? std::string(" ") + error->ErrText : "");
-    }
-    natsMsg_Destroy(message);
-  }
-
-  std::uint64_t publish_errors() const {
-    return stage::get(not_published_) + acks_->failed.load(std::memory_order_relaxed);
-  }
-  std::uint64_t acks_pending() const {
-    std::uint64_t done = acks_->acked.load(std::memory_order_relaxed) + acks_->failed.load(std::memory_order_relaxed);
-    std::uint64_t sent = stage::get(datagrams_);
-    return sent > done ? sent - done : 0;
-  }
-
-  std::unique_ptr<Connection> connection_;
-  JetStreamOptions options_;
-  std::string name_;
-  bool waits_;
-  const stage::Control* control_;
-  std::shared_ptr<Acks> acks_;
-  Context context_;
-  stage::Counter datagrams_{0}, bytes_{0}, not_published_{0};
-  stage::LogLimit publish_log_;
-};
-
 }  // namespace
 
 std::optional<JetStreamOptions> parse_jetstream(const stage::Endpoint& endpoint, stage::Role role) {
@@ -627,6 +462,14 @@ std::optional<JetStreamOptions> parse_jetstream(const stage::Endpoint& endpoint,
   auto bad = [&](const std::string& why) { throw net::UsageError(shown + ": " + why); };
   JetStreamOptions options;
   bool has_stream = false, has_replicas = false, has_ack_wait = false;
+  auto seconds = [&](const std::string& name, const std::string& value, double least, double most) {
+    double number = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+    if (ec != std::errc() || end != value.data() + value.size() || !std::isfinite(number) || number < least ||
+        number > most)
+      bad(fmt::format("{}={}: expected seconds from {} to {}", name, value, least, most));
+    return std::chrono::milliseconds(static_cast<std::int64_t>(number * 1000));
+  };
   for (const auto& [name, value] : endpoint.params) {
     if (name == "stream") {
       if (has_stream) bad("stream= is given more than once");
@@ -645,17 +488,14 @@ std::optional<JetStreamOptions> parse_jetstream(const stage::Endpoint& endpoint,
         bad("replicas=" + value + ": expected 1 to 5");
       has_replicas = true;
     } else if (name == "ack_wait") {
-      double seconds = 0;
-      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-      if (ec != std::errc() || end != value.data() + value.size() || !std::isfinite(seconds) || seconds < 0.1 ||
-          seconds > 86400)
-        bad("ack_wait=" + value + ": expected seconds from 0.1 to 86400");
-      options.ack_wait = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+      options.ack_wait = seconds(name, value, 0.1, 86400);
       has_ack_wait = true;
+    } else if (name == "retry_for") {
+      options.retry_for = seconds(name, value, 0, 3600);
     }
   }
   if (!has_stream) {
-    for (const char* name : {"durable", "create", "replicas", "ack_wait"})
+    for (const char* name : {"durable", "create", "replicas", "ack_wait", "retry_for"})
       if (!endpoint.values(name).empty()) bad(std::string(name) + "= needs stream=NAME (JetStream)");
     return std::nullopt;
   }
@@ -670,12 +510,6 @@ std::optional<JetStreamOptions> parse_jetstream(const stage::Endpoint& endpoint,
 std::unique_ptr<stage::Source> open_jetstream_source(std::unique_ptr<Connection> connection,
                                                      const JetStreamOptions& options) {
   return std::make_unique<JetStreamSource>(std::move(connection), options);
-}
-
-std::unique_ptr<stage::Sink> open_jetstream_sink(std::unique_ptr<Connection> connection,
-                                                 const JetStreamOptions& options,
-                                                 const stage::OutputSettings& settings) {
-  return std::make_unique<JetStreamSink>(std::move(connection), options, settings);
 }
 
 }  // namespace netdisp::transports::nats

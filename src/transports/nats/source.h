@@ -46,7 +46,7 @@ class NatsSource final : public stage::Source {
   ~NatsSource() override;
 
   stage::ReadStatus read(stage::Batch& batch) override;
-  int poll_fd() const override { return queue_.fd(); }
+  net::Handle poll_fd() const override { return queue_.fd(); }
   void report(stage::StatsRows& rows) const override;
   std::string name() const override { return connection_->target().shown; }
   bool drains() const override { return true; }

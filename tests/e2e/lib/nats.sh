@@ -186,3 +186,60 @@ nd_nats_stop() {
   nd_stop "$1" "${2:-TERM}" >/dev/null 2>&1 || true
   ! nd_running "$1" || fail "nd_nats_stop: nats-server $1 is still running"
 }
+
+# nd_nats_request NAME SUBJECT [PAYLOAD]: a request through the server NAME
+# (the NATS protocol spoken by bash over /dev/tcp, no client tool needed);
+# prints the reply's payload; fails after 5 s without one. For JetStream's
+# API ($JS.API.STREAM.INFO.S, $JS.API.STREAM.LEADER.STEPDOWN.S ...).
+nd_nats_request() {
+  local url address payload=${3:-} line size body fd
+  url=$(nd_nats_url "$1")
+  address=${url#nats://}
+  exec {fd}<>"/dev/tcp/${address%:*}/${address##*:}" || return 1
+  printf 'CONNECT {"verbose":false,"headers":true,"no_responders":true}\r\nSUB _INBOX.nd 1\r\nPUB %s _INBOX.nd %d\r\n%s\r\n' \
+    "$2" "${#payload}" "$payload" >&"$fd"
+  while IFS= read -r -t 5 line <&"$fd"; do
+    line=${line%$'\r'}
+    case $line in
+      PING) printf 'PONG\r\n' >&"$fd" ;;
+      MSG* | HMSG*)
+        size=${line##* }
+        IFS= read -r -N "$size" -t 5 body <&"$fd" || break
+        exec {fd}>&-
+        [[ $line == HMSG* ]] && body=${body#*$'\r\n\r\n'}
+        printf '%s\n' "$body"
+        return 0
+        ;;
+    esac
+  done
+  exec {fd}>&-
+  return 1
+}
+
+# nd_nats_stream_leader NAME STREAM: prints the server name of STREAM's
+# leader, asked through NAME (empty while there is none).
+nd_nats_stream_leader() {
+  local info
+  info=$(nd_nats_request "$1" "\$JS.API.STREAM.INFO.$2" 2>/dev/null) || return 0
+  info=$(grep -Eo '"cluster": *\{[^}]*"leader": *"[^"]*"' <<<"$info" | head -n 1) || return 0
+  info=${info%\"}
+  echo "${info##*\"}"
+}
+
+# nd_nats_stream_leader_to NAME STREAM TARGET: asks STREAM's leader to step
+# down (through NAME) until TARGET leads it; fails after 30 s.
+nd_nats_stream_leader_to() {
+  local name=$1 stream=$2 target=$3 leader deadline=$((SECONDS + 30))
+  while true; do
+    leader=$(nd_nats_stream_leader "$name" "$stream")
+    [[ $leader != "$target" ]] || return 0
+    ((SECONDS < deadline)) || fail "stream $stream: $target did not become its leader in 30 s (leader: ${leader:-none})"
+    if [[ -n $leader ]]; then
+      nd_nats_request "$name" "\$JS.API.STREAM.LEADER.STEPDOWN.$stream" >/dev/null || true
+      # The next leader: elected within a few seconds.
+      wait_until 10 eval '[[ -n $(nd_nats_stream_leader "$name" "$stream") && $(nd_nats_stream_leader "$name" "$stream") != "$leader" ]]' || true
+    else
+      sleep 0.2
+    fi
+  done
+}
