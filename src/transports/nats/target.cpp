@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 
 #include "net/endpoint.h"
@@ -47,6 +49,17 @@ std::string server_url(const std::string& text) {
   }
   return "nats://" + host + ":" + std::to_string(number);
 }
+
+// The parameters that are one text each, and where they go.
+struct TextParam {
+  const char* name;
+  std::string Target::*field;
+};
+constexpr std::array kTextParams = {
+    TextParam{"queue", &Target::queue}, TextParam{"user", &Target::user},   TextParam{"password", &Target::password},
+    TextParam{"token", &Target::token}, TextParam{"creds", &Target::creds}, TextParam{"ca", &Target::ca},
+    TextParam{"cert", &Target::cert},   TextParam{"key", &Target::key},     TextParam{"name", &Target::name},
+};
 
 }  // namespace
 
@@ -111,35 +124,19 @@ Target parse_target(const stage::Endpoint& endpoint, stage::Role role) {
   for (const auto& param : endpoint.params) {
     const std::string& name = param.first;  // not a structured binding: clang 14 cannot capture one
     const std::string& value = param.second;
-    auto one = [&](std::string& field) {
-      if (!field.empty()) bad(name + " is given more than once (or also in user:pass@)");
-      if (value.empty()) bad(name + "= is empty");
-      field = value;
-    };
-    if (name == "queue") {
-      one(target.queue);
-      if (!valid_subject(target.queue, false) || target.queue.find('.') != std::string::npos)
-        bad("queue=" + target.queue + ": a queue group name is one token (no '.', spaces, * or >)");
-    } else if (name == "user") {
-      one(target.user);
-    } else if (name == "password") {
-      one(target.password);
-    } else if (name == "token") {
-      one(target.token);
-    } else if (name == "creds") {
-      one(target.creds);
-    } else if (name == "tls") {
+    if (name == "tls") {
       if (!parse_switch(value, target.tls)) bad("tls=" + value + ": expected 1 or 0 (on, off)");
-    } else if (name == "ca") {
-      one(target.ca);
-    } else if (name == "cert") {
-      one(target.cert);
-    } else if (name == "key") {
-      one(target.key);
-    } else if (name == "name") {
-      one(target.name);
+      continue;
     }
+    auto row = std::find_if(kTextParams.begin(), kTextParams.end(), [&](const TextParam& r) { return name == r.name; });
+    if (row == kTextParams.end()) continue;  // another part's (JetStream), or refused by the scheme table
+    std::string& field = target.*(row->field);
+    if (!field.empty()) bad(name + " is given more than once (or also in user:pass@)");
+    if (value.empty()) bad(name + "= is empty");
+    field = value;
   }
+  if (!target.queue.empty() && (!valid_subject(target.queue, false) || target.queue.find('.') != std::string::npos))
+    bad("queue=" + target.queue + ": a queue group name is one token (no '.', spaces, * or >)");
   if (!target.password.empty() && target.user.empty()) bad("password= without a user");
   if (!target.token.empty() && !target.user.empty()) bad("both a token and a user: give one of them");
   if (target.cert.empty() != target.key.empty()) bad("cert= and key= go together (the client's certificate)");
