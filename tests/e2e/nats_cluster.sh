@@ -28,17 +28,15 @@ nd_nats_cluster --js na nb nc
 a=$(nd_nats_url na) b=$(nd_nats_url nb) c=$(nd_nats_url nc)
 js="stream=CL&create=1&replicas=3"
 
-# counter FILE ROLE ENDPOINT_PREFIX NAME: the summary's counter (or gauge) NAME of the row.
+# counter FILE ROLE ENDPOINT_PREFIX NAME: the summary's counter (or gauge) NAME
+# of the row (grep, not python: a python start costs seconds on a loaded machine).
 counter() {
-  python3 - "$@" <<'PY'
-import json, sys
-path, role, prefix, name = sys.argv[1:]
-rows = [json.loads(l) for l in open(path) if l.startswith("{")]
-rows = [r for r in rows if r["event"] == "summary" and r["role"] == role and r["endpoint"].startswith(prefix)]
-assert rows, f"no summary row for {role} {prefix} in {path}"
-row = rows[-1]
-print(row["counters"][name] if name in row["counters"] else row["gauges"][name])
-PY
+  local row
+  row=$(grep -F '"event":"summary","role":"'"$2"'","endpoint":"'"$3" "$1" | tail -n 1)
+  [[ -n $row ]] || fail "no summary row for $2 $3 in $1"
+  row=$(grep -Eo "\"$4\":[0-9]+" <<<"$row" | head -n 1)
+  [[ -n $row ]] || fail "no $4 in the summary row for $2 $3 in $1"
+  echo "${row#*:}"
 }
 nd_lines() {
   local n
