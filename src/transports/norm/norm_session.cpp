@@ -80,6 +80,12 @@ Params read_params(const stage::Endpoint& endpoint, stage::Role role) {
     if (!ok || !(params.rate >= 1000) || params.rate > 100e9)
       bad("rate=" + *text + ": expected bits per second from 1k to 100G, e.g. 50M");
   }
+  if (const std::string* text = single(endpoint, "grtt_max", bad)) {
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), params.grtt_max);
+    if (ec != std::errc() || end != text->data() + text->size() || !(params.grtt_max >= 0.001) ||
+        params.grtt_max > 60)
+      bad("grtt_max=" + *text + ": expected seconds from 0.001 to 60, e.g. 0.2");
+  }
   if (const std::string* text = single(endpoint, "cc", bad)) {
     if (*text != "on" && *text != "off") bad("cc=" + *text + ": expected on or off");
     params.cc = *text == "on";
@@ -118,7 +124,9 @@ Session::Session(const net::Address& address, NormNodeId id, const std::string& 
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &old);
-  // NETDISP_NORM_DEBUG=N: the library's own trace on stderr (its levels, 0-12).
+  // NETDISP_NORM_DEBUG=N: the library's own trace on stderr (its levels,
+  // 0-12), where the library was built with it: Debian's libnorm 1.5.9 was
+  // not (its messages are compiled out; nothing is printed at any level).
   if (const char* level = std::getenv("NETDISP_NORM_DEBUG"); level && *level)
     NormSetDebugLevel(static_cast<unsigned>(std::atoi(level)));
   instance_ = NormCreateInstance(false);

@@ -29,6 +29,14 @@ constexpr auto kReceiverTimeout = std::chrono::seconds(10);
 constexpr double kInitialGrtt = 0.01;  // seconds
 constexpr unsigned kGroupSize = 16;
 
+// Probes (NORM_CMD(CC)) every 0.1 s at first, then ever less often up to
+// every 2 s: receivers answer them, so the sender hears of each one within a
+// fraction of a second, long before any loss would make it NACK (the
+// library's 1 s first interval left a receiver unheard through a short
+// transfer, and so outside flow control and --expect).
+constexpr double kProbeIntervalMin = 0.1;
+constexpr double kProbeIntervalMax = 2.0;
+
 }  // namespace
 
 NormSink::NormSink(const stage::Endpoint& endpoint, const Params& params, const stage::OutputSettings& settings)
@@ -53,10 +61,18 @@ NormSink::NormSink(const stage::Endpoint& endpoint, const Params& params, const 
   // group's round trip (0.25 s) and of its size (1000 receivers) would hold
   // every NACK back for seconds; probing corrects the round trip from here.
   NormSetGrttEstimate(session, kInitialGrtt);
+  // The library measures the round trip with its probes and takes the peak;
+  // its own cap is 10 s. A receiver's thread held up by a busy host inflated
+  // it to 0.3-1 s on a link of well under 1 ms, and every acknowledgement
+  // (NORM completes a watermark 2 round trips after asking) and repair
+  // round then took that long: 0.38-0.43 of rate=100M to one receiver at no
+  // loss, 0.81-0.83 with a 50 ms cap. grtt_max= raises it for slower paths.
+  NormSetGrttMax(session, params.grtt_max);
   NormSetGroupSize(session, kGroupSize);
   // Receivers NACK and ACK unicast to the sender (norm_source.cpp), so they
   // cannot suppress each other's NACKs: holding them back only slows repairs.
   NormSetBackoffFactor(session, 0.0);
+  NormSetGrttProbingInterval(session, kProbeIntervalMin, kProbeIntervalMax);
   // Every receiver heard from (a NACK, an ACK, a probe's answer) is asked to
   // acknowledge the end of the stream.
   NormSetAutoAckingNodes(session, NORM_TRACK_RECEIVERS);
@@ -66,7 +82,8 @@ NormSink::NormSink(const stage::Endpoint& endpoint, const Params& params, const 
     throw net::Error(label_ + ": cannot start a NORM sender (buffer=" + std::to_string(params.buffer) + ")");
   NormSetAutoParity(session, static_cast<unsigned char>(params.autoparity));
   stream_ = NormStreamOpen(session, params.buffer);
-  window_ = params.buffer / 2;
+  window_ = params.buffer / 4 * 3;
+  step_ = window_ / 8;
   if (stream_ == NORM_OBJECT_INVALID) throw net::Error(label_ + ": cannot open a NORM stream");
   spdlog::info("{}: NORM sender node {} at {} bit/s{}", label_, node_name(session_.id()), params.rate,
                params.cc ? " at most (NORM-CC)" : "");
@@ -131,22 +148,25 @@ bool NormSink::write_all(const char* data, std::size_t size) {
 }
 
 // A NORM stream forgets what it sent once its buffer wraps, repaired or not:
-// input read from a file may run only so far ahead of what the receivers
-// acknowledged. A watermark (ACK request) goes out every half window; a
-// receiver that stops answering holds the transfer up to the point where
-// it is dropped from the acknowledging set (kReceiverTimeout, logged).
+// input read from a file may run only window_ (3/4 of the buffer) ahead of
+// what every receiver acknowledged. Watermarks (ACK requests) follow each
+// other: as soon as one is answered, the next asks for what was written
+// since (at least step_ = window_/8), so acknowledgements move in small steps
+// and the sender waits only when a whole window is unanswered, not for every
+// round trip. A receiver that stops answering holds the transfer up to the
+// point where it is dropped from the acknowledging set (kReceiverTimeout,
+// logged).
 void NormSink::on_watermark() {
   if (!watermark_pending_) return;
   NormSessionHandle session = session_.handle();
   bool all = true;
   for (const Receiver& receiver : receivers_)
     all &= NormGetAckingStatus(session, receiver.id) == NORM_ACK_SUCCESS;
-  if (all) {
-    acked_ = watermark_at_;
-    watermark_pending_ = false;
+  if (!all && Clock::now() - watermark_since_ <= kReceiverTimeout) {
+    NormResetWatermark(session);  // ask the ones that did not answer again
     return;
   }
-  if (Clock::now() - watermark_since_ > kReceiverTimeout) {
+  if (!all) {
     for (const Receiver& receiver : receivers_) {
       if (NormGetAckingStatus(session, receiver.id) == NORM_ACK_SUCCESS) continue;
       spdlog::warn("{}: receiver {} did not acknowledge for {} s: not waited for any more", label_,
@@ -158,31 +178,52 @@ void NormSink::on_watermark() {
                                       return NormGetAckingStatus(session, r.id) != NORM_ACK_SUCCESS;
                                     }),
                      receivers_.end());
-    acked_ = watermark_at_;
-    watermark_pending_ = false;
-    return;
   }
-  NormResetWatermark(session);  // ask the ones that did not answer again
+  acked_ = watermark_at_;
+  watermark_pending_ = false;
+  next_watermark();
+}
+
+// Asks for the next acknowledgement when none is pending and enough was written.
+void NormSink::next_watermark() {
+  if (watermark_pending_ || finished_ || receivers_.empty() || stream_bytes_ < acked_ + step_) return;
+  NormSetWatermark(session_.handle(), stream_, false);
+  watermark_at_ = stream_bytes_;
+  watermark_pending_ = true;
+  watermark_since_ = Clock::now();
 }
 
 bool NormSink::wait_for_window(std::size_t framed) {
   take_events();
-  if (!watermark_pending_ && stream_bytes_ - acked_ >= window_ / 2 && !receivers_.empty()) {
-    NormSetWatermark(session_.handle(), stream_, false);
-    watermark_at_ = stream_bytes_;
-    watermark_pending_ = true;
-    watermark_since_ = Clock::now();
-  }
-  if (receivers_.empty()) acked_ = stream_bytes_ > window_ ? stream_bytes_ - window_ / 2 : 0;
-  while (stream_bytes_ + framed - acked_ > window_) {
+  for (;;) {
+    // Nobody heard from yet: nobody to wait for (--expect waited for them first).
+    if (receivers_.empty()) acked_ = stream_bytes_;
+    next_watermark();
+    if (stream_bytes_ + framed <= acked_ + window_) return true;
     if (!wait_for_room()) return false;
-    if (receivers_.empty()) return true;
   }
-  return true;
+}
+
+// --expect N: the stream starts once N receivers are heard from (they answer
+// the sender's first probes), so that each gets it from its first byte and
+// flow control waits for every one of them; after --expect-timeout it starts
+// with those there are (the end's wait then names who is missing).
+void NormSink::await_receivers() {
+  auto until = Clock::now() + expect_timeout_;
+  take_events();
+  while (receivers_.size() < expect_ && Clock::now() < until && wait_for_room()) {
+  }
+  if (receivers_.size() < expect_)
+    spdlog::warn("{}: {} of {} expected receivers heard from after {} s: sending to those", label_,
+                 receivers_.size(), expect_, expect_timeout_.count() / 1000);
 }
 
 bool NormSink::write(const stage::Batch& batch) {
   take_events();
+  if (!started_) {
+    started_ = true;
+    if (lossless_ && expect_ > 0) await_receivers();
+  }
   for (std::size_t i = 0; i < batch.datagrams.size(); ++i) {
     const iovec& datagram = batch.datagrams[i];
     auto length = static_cast<std::uint32_t>(datagram.iov_len);

@@ -8,10 +8,12 @@
 // descriptor and the stop fd). Live input (a proxy) drops whole datagrams
 // instead, counted as dropped_datagrams.
 //
-// At end of input (flush), the sender asks the receivers to acknowledge the
-// whole stream (NORM's watermark): with expect_receivers, until that many
-// did or the timeout passed (undelivered() then names who did not); without,
-// for a bounded time during which it still repairs, and it says so.
+// With expect_receivers, the first write waits (up to the timeout) until
+// that many receivers are heard from. At end of input (flush), the sender
+// asks the receivers to acknowledge the whole stream (NORM's watermark):
+// with expect_receivers, until that many did or the timeout passed
+// (undelivered() then names who did not); without, for a bounded time during
+// which it still repairs, and it says so.
 // Called from the pipe's thread only; report() from any thread.
 #include <chrono>
 #include <mutex>
@@ -46,6 +48,8 @@ class NormSink final : public stage::Sink {
   bool write_all(const char* data, std::size_t size);  // lossless: waits for room
   bool wait_for_window(std::size_t framed);            // lossless: acknowledged-window flow control
   void on_watermark();
+  void next_watermark();
+  void await_receivers();
   bool wait_for_room();
   bool wait_for(std::chrono::steady_clock::time_point until, bool (NormSink::*done)() const);
   bool watermark_done() const { return watermark_done_; }
@@ -61,13 +65,16 @@ class NormSink final : public stage::Sink {
   const stage::Control* control_;
   std::size_t expect_;
   std::chrono::milliseconds expect_timeout_;
+  bool started_ = false;
   bool finished_ = false;
   bool watermark_done_ = false;
   bool flush_done_ = false;
   std::uint64_t stream_bytes_ = 0;  // framed bytes written into the stream
   // Lossless flow control: the stream may run at most window_ bytes ahead of
-  // what every receiver heard from acknowledged (a watermark every window_/2).
+  // what every receiver heard from acknowledged (watermarks one after the
+  // other, each for at least step_ more bytes).
   std::uint64_t window_ = 0;
+  std::uint64_t step_ = 0;
   std::uint64_t acked_ = 0;          // stream bytes every receiver acknowledged
   std::uint64_t watermark_at_ = 0;   // stream bytes the pending watermark covers
   bool watermark_pending_ = false;

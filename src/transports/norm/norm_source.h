@@ -18,8 +18,15 @@ namespace netdisp::transports::norm {
 
 class NormSource final : public stage::Source {
  public:
+  // Where a receiver starts in a stream it finds running: at its first byte
+  // (a server or proxy listening: every byte the sender still holds is
+  // repaired, and one whose first packets were lost does not start at a
+  // later datagram), or at the next datagram from where it joined (a
+  // reverse-proxy subscriber: a live channel from now on).
+  enum class Join { kFromStart, kFromNow };
+
   // Throws net::Error when the library refuses the session (a port in use ...).
-  NormSource(const stage::Endpoint& endpoint, const Params& params, const net::SocketOptions& sockets);
+  NormSource(const stage::Endpoint& endpoint, const Params& params, const net::SocketOptions& sockets, Join join);
   ~NormSource() override;  // releases the streams it retained, before the session goes
 
   stage::ReadStatus read(stage::Batch& batch) override;
