@@ -196,6 +196,7 @@ row 2 "cc=maybe: expected on or off" "${C[@]}" --server_addr 'norm://127.0.0.1:9
 row 2 "block=200 with parity=100: a block and its parity are at most 255 segments" "${C[@]}" --server_addr 'norm://127.0.0.1:9?block=200&parity=100'
 row 2 "autoparity=20 is more than parity=16" "${C[@]}" --server_addr 'norm://127.0.0.1:9?autoparity=20'
 row 2 "segment=10: expected a whole number from 64 to 8952" "${C[@]}" --server_addr 'norm://127.0.0.1:9?segment=10'
+row 2 "grtt_max=0: expected seconds from 0.001 to 60" "${C[@]}" --server_addr 'norm://127.0.0.1:9?grtt_max=0'
 row 2 "id=0: expected a whole number from 1 to 4294967294" "${S[@]}" --listen_addr 'norm://239.1.2.3:9000?id=0'
 row 2 "a NORM session needs a port" "${S[@]}" --listen_addr 'norm://239.1.2.3:0'
 row 2 "unknown parameter 'rate' for norm:// listen" "${S[@]}" --listen_addr 'norm://239.1.2.3:9000?rate=1M'
