@@ -42,11 +42,11 @@ done
 # Four expected, three there: exit 1 after the timeout, saying so.
 head -c 65536 "$WORK/in.bin" >"$WORK/small.bin"
 status=0
-"$ND/ndclient" --path "$WORK/small.bin" --server_addr "norm://$group?rate=200M" --expect 4 --expect-timeout 3 \
+"$ND/ndclient" --path "$WORK/small.bin" --server_addr "norm://$group?rate=200M" --expect 4 --expect-timeout 2 \
   2>"$WORK/client4.err" || status=$?
 assert_eq 1 "$status" "ndclient --expect 4 with three receivers"
-grep -q "3 of 4 expected receivers heard from after 3 s: sending to those" "$WORK/client4.err" ||
+grep -q "3 of 4 expected receivers heard from after 2 s: sending to those" "$WORK/client4.err" ||
   fail "no line saying the client started without the fourth receiver: $(cat "$WORK/client4.err")"
-grep -q "3 of 4 expected receivers acknowledged the whole stream after 3 s (1 never heard from)" \
+grep -q "3 of 4 expected receivers acknowledged the whole stream after 2 s (1 never heard from)" \
   "$WORK/client4.err" || fail "no line naming the missing receiver: $(cat "$WORK/client4.err")"
 nd_stop_ok srv1 srv2 srv3

@@ -117,8 +117,17 @@ NormNodeId next_node_id() {
 
 std::string node_name(NormNodeId id) { return fmt::format("{:#010x}", id); }
 
+std::string host_of(const net::Address& address) {
+  std::string text = address.to_string();
+  text = text.substr(0, text.rfind(':'));
+  if (text.size() > 2 && text.front() == '[') text = text.substr(1, text.size() - 2);
+  // The library's address parser takes no %scope (an IPv6 link-local
+  // group's interface): apply_multicast gives it the interface instead.
+  return text.substr(0, text.find('%'));
+}
+
 Session::Session(const net::Address& address, NormNodeId id, const std::string& label)
-    : port_(address.port()), id_(id), label_(label) {
+    : port_(address.port()), scope_(address.scope_id()), id_(id), label_(label) {
   // The library starts its thread here: it must not take SIGINT/SIGTERM,
   // which the Supervisor reads from a signalfd (blocked in every thread).
   sigset_t all, old;
@@ -132,9 +141,7 @@ Session::Session(const net::Address& address, NormNodeId id, const std::string& 
   instance_ = NormCreateInstance(false);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (instance_ == NORM_INSTANCE_INVALID) throw net::Error(label + ": cannot start the NORM library");
-  std::string host = address.to_string();
-  host = host.substr(0, host.rfind(':'));
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  std::string host = host_of(address);
   session_ = NormCreateSession(instance_, host.c_str(), address.port(), id);
   if (session_ == NORM_SESSION_INVALID) {
     NormDestroyInstance(instance_);
@@ -149,14 +156,16 @@ Session::~Session() {
 }
 
 void Session::apply_multicast(const net::MulticastOptions& options) {
+  char name[IF_NAMESIZE] = {};
+  std::string text;
   if (options.interface) {
-    char name[IF_NAMESIZE] = {};
-    std::string text = options.interface->index && ::if_indextoname(options.interface->index, name)
-                           ? std::string(name)
-                           : options.interface->text;
-    if (!NormSetMulticastInterface(session_, text.c_str()))
-      throw net::Error(label_ + ": cannot use the multicast interface " + text);
+    text = options.interface->index && ::if_indextoname(options.interface->index, name) ? std::string(name)
+                                                                                          : options.interface->text;
+  } else if (scope_ && ::if_indextoname(scope_, name)) {
+    text = name;  // [ff02::1%eth0]: the group's own interface
   }
+  if (!text.empty() && !NormSetMulticastInterface(session_, text.c_str()))
+    throw net::Error(label_ + ": cannot use the multicast interface " + text);
   NormSetTTL(session_, static_cast<unsigned char>(options.ttl));
   NormSetMulticastLoopback(session_, options.loop);
 }

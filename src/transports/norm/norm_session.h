@@ -42,6 +42,10 @@ struct Params {
 // naming the endpoint and the parameter).
 Params read_params(const stage::Endpoint& endpoint, stage::Role role);
 
+// The address as NORM takes it: "239.1.2.3", "ff02::1" (no brackets, port
+// or %scope).
+std::string host_of(const net::Address& address);
+
 // A node id no other session of this process has, random across processes.
 NormNodeId next_node_id();
 
@@ -62,7 +66,8 @@ class Session {
   int fd() const { return fd_; }
   NormNodeId id() const { return id_; }
 
-  // Multicast settings from --multicast-if, --ttl, --multicast-loop.
+  // Multicast settings from --multicast-if (else a link-local group's
+  // %scope), --ttl, --multicast-loop.
   void apply_multicast(const net::MulticastOptions& options);
 
   // A receiver's socket buffer of `bytes` (call after NormStartReceiver:
@@ -76,6 +81,7 @@ class Session {
   NormSessionHandle session_ = NORM_SESSION_INVALID;
   int fd_ = -1;
   std::uint16_t port_;
+  std::uint32_t scope_;  // an IPv6 link-local address's interface index, or 0
   NormNodeId id_;
   std::string label_;
 };

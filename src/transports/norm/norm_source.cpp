@@ -23,13 +23,6 @@ std::uint32_t frame_length(const char* p) {
   return byte(0) << 24 | byte(1) << 16 | byte(2) << 8 | byte(3);
 }
 
-std::string host_of(const net::Address& address) {
-  std::string text = address.to_string();
-  text = text.substr(0, text.rfind(':'));
-  if (text.size() > 2 && text.front() == '[') text = text.substr(1, text.size() - 2);
-  return text;
-}
-
 }  // namespace
 
 NormSource::NormSource(const stage::Endpoint& endpoint, const Params& params, const net::SocketOptions& sockets,
@@ -39,8 +32,12 @@ NormSource::NormSource(const stage::Endpoint& endpoint, const Params& params, co
       arena_(kArenaSize) {
   NormSessionHandle session = session_.handle();
   // Several receivers of one group may run on a host, or in one process (a
-  // reverse-proxy's subscribers): the port is shared, bound to the group.
-  std::string bind = endpoint.address.is_multicast() || !endpoint.address.is_unspecified() ? host_of(endpoint.address) : "";
+  // reverse-proxy's subscribers): the port is shared, bound to the group
+  // (not a scoped IPv6 one, ff02::1%eth0: the library binds without the
+  // scope, which the kernel refuses; the port alone then).
+  bool bind_address = endpoint.address.scope_id() == 0 &&
+                      (endpoint.address.is_multicast() || !endpoint.address.is_unspecified());
+  std::string bind = bind_address ? host_of(endpoint.address) : "";
   NormSetRxPortReuse(session, true, bind.empty() ? nullptr : bind.c_str());
   // NACKs and ACKs go to the sender's own address (norm_sink.cpp: it only
   // sends), which also works for a unicast session.
