@@ -5,9 +5,9 @@
 # back: NORM repairs every gap, each server's file has the sha256 of the
 # input, and --expect 3 exits 0 once all three acknowledged the whole stream.
 # Then --expect 4 with a short --expect-timeout waits that long for a fourth
-# receiver before sending, sends to the three, and exits 1 saying that 3 of
-# the 4 acknowledged and 1 was never heard from. Runs on lib/lossy.sh's
-# private rig.
+# receiver before sending, sends to those heard from, and exits 1 saying
+# that 3 of the 4 acknowledged and 1 was never heard from. Runs on
+# lib/lossy.sh's private rig.
 set -euo pipefail
 source "$(dirname "$0")/lib/lossy.sh"
 nd_lossy_reexec "$0" "$@"
@@ -45,7 +45,8 @@ status=0
 "$ND/ndclient" --path "$WORK/small.bin" --server_addr "norm://$group?rate=200M" --expect 4 --expect-timeout 2 \
   2>"$WORK/client4.err" || status=$?
 assert_eq 1 "$status" "ndclient --expect 4 with three receivers"
-grep -q "3 of 4 expected receivers heard from after 2 s: sending to those" "$WORK/client4.err" ||
+# (How many answered the first probes within those 2 s varies on a busy host.)
+grep -Eq "[0-3] of 4 expected receivers heard from after 2 s: sending to those" "$WORK/client4.err" ||
   fail "no line saying the client started without the fourth receiver: $(cat "$WORK/client4.err")"
 grep -q "3 of 4 expected receivers acknowledged the whole stream after 2 s (1 never heard from)" \
   "$WORK/client4.err" || fail "no line naming the missing receiver: $(cat "$WORK/client4.err")"
