@@ -430,10 +430,10 @@ fmt_sec() { [[ $1 == - ]] && echo - || awk -v v="$1" 'BEGIN { printf "%.2f", v }
 report_raw() {
   echo "## Raw trial records"
   echo
-  echo "<details><summary>$(grep -vc '^sec=lossy' "$RES") records (sec=section, rates in bit/s, sizes in bytes; section 7's are in its part)</summary>"
+  echo "<details><summary>$(grep -Evc '^sec=(lossy|nats)' "$RES") records (sec=section, rates in bit/s, sizes in bytes; sections 7's and 8's are in their parts)</summary>"
   echo
   echo '```'
-  grep -v '^sec=lossy' "$RES" || true
+  grep -Ev '^sec=(lossy|nats)' "$RES" || true
   echo '```'
   echo
   echo "</details>"
@@ -449,6 +449,7 @@ write_report() {
   section_on 5 && report_memory
   section_on 6 && report_tcp
   section_on 7 && report_lossy
+  section_on 8 && report_nats
   report_raw
 }
 
@@ -724,6 +725,104 @@ splice_lossy() {
       skip && /^<!-- lossy:end -->/ { skip = 2; next }
       skip == 2 && /^$/ { skip = 0; next }
       skip == 2 { skip = 0 }
+      !skip { print }' "$page"
+  elif grep -q '^## Raw trial records' "$page"; then
+    awk -v part="$part" '/^## Raw trial records/ { while ((getline line < part) > 0) print line } { print }' "$page"
+  else
+    cat "$page" "$part"
+  fi
+}
+
+# ---- 8. NATS (issue 13) -----------------------------------------------------------------------
+
+# nats_cell PATH FIELD: FIELD of PATH's unpaced trial ("-" when none).
+nats_cell() { vals sec=nats path="$1" rate=max -- "$2" | head -n 1 | grep . || echo -; }
+
+# nats_ladder PATH: "RATEk (DELIVERED/s)" for the highest lossless rate of the ladder, or why none.
+nats_ladder() {
+  local rate best="" first_loss=""
+  for rate in $(vals sec=nats path="$1" -- rate | grep -v max); do
+    if [[ $(vals sec=nats path="$1" rate="$rate" -- loss | head -n 1) == 0.00 ]]; then
+      best=$rate
+    else
+      first_loss=$rate
+      break
+    fi
+  done
+  if [[ -z $best ]]; then
+    echo "none (${first_loss}k lost $(vals sec=nats path="$1" rate="$first_loss" -- loss | head -n 1) %)"
+  else
+    local got
+    got=$(vals sec=nats path="$1" rate="$best" -- delivered_per_s | head -n 1)
+    echo "${best}k asked, $(fmt_kps "$got")/s delivered${first_loss:+; lost at ${first_loss}k}"
+  fi
+}
+
+# nats_cpu PATH WHO: "CPU% (thread: %)" of the process WHO in PATH's unpaced trial.
+nats_cpu() {
+  local cpu thread
+  cpu=$(nats_cell "$1" "${2}_cpu")
+  thread=$(nats_cell "$1" "${2}_thread")
+  [[ $cpu == - ]] && { echo -; return; }
+  echo "$cpu ($thread)"
+}
+
+report_nats() {
+  local path mib
+  mib=$(($(vals sec=nats path=udp rate=max -- datagrams | head -n 1 | grep . || echo 0) * 512 / 1048576))
+  echo "<!-- nats:begin (scripts/bench --sections nats rewrites from here to nats:end) -->"
+  cat <<EOS
+## 8. NATS (issue 13)
+
+Measured by \`scripts/bench\` section 8 (scripts/bench-lib/nats.sh) on $(vals sec=meta -- date), commit
+$(vals sec=meta -- commit), load average $(vals sec=meta -- load_before) before the run and
+$(vals sec=meta -- load_after) after (2 cores shared with other work: the figures compare paths, they are
+not what a quiet machine does). $mib MiB of random bytes as 512-byte datagrams, \`ndclient --datagram-size
+512\` -> \`ndserver --path OUT\`; delivered = datagrams in the log / (client start to the log's last write).
+Paths: udp (loopback, the reference), nats (one \`nats-server\`), cluster (published through node A of
+three, subscribed through node B), js (\`?stream=T&create=1\` on the client, \`?stream=T&durable=d&create=1\`
+on the server, one \`nats-server -js\`), js-cluster (the same on the three-node cluster, \`replicas=3\`).
+CPU: percent of one core over the unpaced trial, per process (nats-server: all nodes of the path summed),
+with its busiest thread and that thread's percent (\`top -H\`'s view, sampled every 0.2 s from /proc). The
+paced ladder (\`--rate\`) stops at the first rate that lost a datagram.
+
+| path | unpaced: delivered/s | loss % | CPU % client (busiest thread) | CPU % server | CPU % nats-server | paced ladder: highest rate with no loss |
+|---|---|---|---|---|---|---|
+EOS
+  for path in udp nats cluster js js-cluster; do
+    [[ $(nats_cell "$path" delivered_per_s) != - ]] || continue
+    echo "| $path | $(fmt_kps "$(nats_cell "$path" delivered_per_s)") | $(nats_cell "$path" loss)" \
+      "| $(nats_cpu "$path" client) | $(nats_cpu "$path" server) | $(nats_cpu "$path" nats_server) | $(nats_ladder "$path") |"
+  done
+  echo
+  echo "<details><summary>$(grep -c '^sec=nats' "$RES") records of section 8</summary>"
+  echo
+  echo '```'
+  grep '^sec=nats' "$RES" || true
+  echo '```'
+  echo
+  echo "</details>"
+  echo "<!-- nats:end -->"
+  echo
+}
+
+# splice_nats PAGE: PAGE with its section 8 (nats:begin .. nats:end, or an
+# older "## 8. NATS" up to the raw records) replaced by this run's, or with it
+# put before the raw records when PAGE has none.
+splice_nats() {
+  local page=$1 part=$W/nats-new.md
+  report_nats >"$part"
+  if grep -q '^<!-- nats:begin' "$page"; then
+    awk -v part="$part" '
+      /^<!-- nats:begin/ { while ((getline line < part) > 0) print line; skip = 1; next }
+      skip && /^<!-- nats:end -->/ { skip = 2; next }
+      skip == 2 && /^$/ { skip = 0; next }
+      skip == 2 { skip = 0 }
+      !skip { print }' "$page"
+  elif grep -q '^## 8\. NATS' "$page"; then
+    awk -v part="$part" '
+      /^## 8\. NATS/ { while ((getline line < part) > 0) print line; skip = 1; next }
+      skip && /^## Raw trial records/ { skip = 0 }
       !skip { print }' "$page"
   elif grep -q '^## Raw trial records' "$page"; then
     awk -v part="$part" '/^## Raw trial records/ { while ((getline line < part) > 0) print line } { print }' "$page"
