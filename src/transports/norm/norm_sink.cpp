@@ -102,7 +102,11 @@ void NormSink::take_events() {
       case NORM_ACKING_NODE_NEW: {
         NormNodeId id = NormNodeGetId(event.sender);
         receivers_.push_back({id});
-        stage::add(receivers_seen_, 1);
+        // Counted once: one dropped from flow control is added again when heard.
+        if (std::find(seen_.begin(), seen_.end(), id) == seen_.end()) {
+          seen_.push_back(id);
+          stage::add(receivers_seen_, 1);
+        }
         spdlog::info("{}: receiver {} joined", label_, node_name(id));
         break;
       }

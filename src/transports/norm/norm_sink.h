@@ -80,6 +80,7 @@ class NormSink final : public stage::Sink {
   bool watermark_pending_ = false;
   std::chrono::steady_clock::time_point watermark_since_{};
   std::vector<Receiver> receivers_;
+  std::vector<NormNodeId> seen_;  // every receiver ever heard from
   std::vector<std::string> undelivered_;
   stage::Counter datagrams_{0}, bytes_{0}, dropped_datagrams_{0}, dropped_bytes_{0}, not_sent_bytes_{0};
   stage::Counter receivers_seen_{0}, acknowledged_{0}, send_errors_{0};

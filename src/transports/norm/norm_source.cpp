@@ -128,6 +128,13 @@ void NormSource::resync(Stream& stream, const char* why) {
   stream.partial.clear();
   stream.synced = NormStreamSeekMsgStart(stream.handle);
   if (stream.synced) skipped += static_cast<std::uint32_t>(NormStreamGetReadOffset(stream.handle) - from);
+  if (!stream.delivered) {
+    // Not a loss: where a receiver joining a running stream starts (the
+    // sender no longer held its start), before it handed out any datagram.
+    spdlog::info("{}: joined sender {}'s stream {} bytes in", label_, node_name(stream.sender),
+                 NormStreamGetReadOffset(stream.handle));
+    return;
+  }
   stage::add(breaks_, 1);
   stage::add(skipped_bytes_, skipped);
   if (break_log_.allow())
@@ -164,6 +171,7 @@ void NormSource::fill(Stream& stream, std::size_t& used) {
       if (length > kMaxDatagram) break;
       if (end - p < static_cast<std::ptrdiff_t>(kFrameHeader + length)) break;
       views_.push_back({const_cast<char*>(p) + kFrameHeader, length});
+      stream.delivered = true;
       p += kFrameHeader + length;
     }
     used = static_cast<std::size_t>(p - arena);

@@ -43,6 +43,7 @@ class NormSource final : public stage::Source {
     bool readable = true;
     bool synced = false;                // at a message start
     bool closed = false;                // by its sender (RX_OBJECT_COMPLETED)
+    bool delivered = false;             // a datagram of it was handed out
     std::vector<char> partial;          // the start of a datagram not read whole yet
   };
   std::size_t collect();  // fills views_ from every readable stream; their bytes
