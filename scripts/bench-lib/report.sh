@@ -758,13 +758,18 @@ nats_ladder() {
   fi
 }
 
-# nats_cpu PATH WHO: "CPU% (thread: %)" of the process WHO in PATH's unpaced trial.
+# nats_cpu PATH WHO: "US µs/message, CPU % (busiest thread: %)" of the process
+# WHO in PATH's unpaced trial: CPU time per delivered message (what a loaded
+# machine changes least), then its share of one core over the trial.
 nats_cpu() {
-  local cpu thread
+  local cpu thread seconds datagrams us
   cpu=$(nats_cell "$1" "${2}_cpu")
   thread=$(nats_cell "$1" "${2}_thread")
   [[ $cpu == - ]] && { echo -; return; }
-  echo "$cpu ($thread)"
+  seconds=$(nats_cell "$1" seconds)
+  datagrams=$(nats_cell "$1" datagrams)
+  us=$(awk -v c="$cpu" -v s="$seconds" -v n="$datagrams" 'BEGIN { printf "%.1f", c / 100 * s / n * 1e6 }')
+  echo "$us µs/msg, $cpu % (${thread%:*} ${thread##*:} %)"
 }
 
 report_nats() {
@@ -782,11 +787,12 @@ not what a quiet machine does). $mib MiB of random bytes as 512-byte datagrams, 
 Paths: udp (loopback, the reference), nats (one \`nats-server\`), cluster (published through node A of
 three, subscribed through node B), js (\`?stream=T&create=1\` on the client, \`?stream=T&durable=d&create=1\`
 on the server, one \`nats-server -js\`), js-cluster (the same on the three-node cluster, \`replicas=3\`).
-CPU: percent of one core over the unpaced trial, per process (nats-server: all nodes of the path summed),
-with its busiest thread and that thread's percent (\`top -H\`'s view, sampled every 0.2 s from /proc). The
-paced ladder (\`--rate\`) stops at the first rate that lost a datagram.
+CPU, per process of the unpaced trial (nats-server: all nodes of the path summed), sampled every 0.2 s
+from /proc: its CPU time per delivered message, its percent of one core over the trial, and its busiest
+thread with that thread's percent (\`top -H\`'s view). The paced ladder (\`--rate\`) stops at the first
+rate that lost a datagram.
 
-| path | unpaced: delivered/s | loss % | CPU % client (busiest thread) | CPU % server | CPU % nats-server | paced ladder: highest rate with no loss |
+| path | unpaced: delivered/s | loss % | CPU: client | CPU: server | CPU: nats-server | paced ladder: highest rate with no loss |
 |---|---|---|---|---|---|---|
 EOS
   for path in udp nats cluster js js-cluster; do
