@@ -41,14 +41,15 @@ trial=0
 
 # The CPU sampler: every 0.2 s, the clock ticks of every thread of the named
 # processes (LABEL=PID, or LABEL=@PIDFILE for one started after it); at
-# SIGTERM it writes, per process, its share of one core over the sampled
-# time and its busiest thread's (`top -H`, summed over the trial). It says
+# SIGTERM it writes, per process, the CPU seconds it used and its busiest
+# thread's (`top -H`, summed over the trial); run() divides them by the
+# trial's time (client start to the last write). It says
 # "ready" in $WORK/cpu.ready once it samples (a python start takes seconds on
 # a loaded machine: the trial waits for it).
 cat >"$WORK/cpu.py" <<'PY'
 import glob, json, os, signal, sys, time
 out, named = sys.argv[1], [a.split("=", 1) for a in sys.argv[2:]]
-first, last, start = {}, {}, time.monotonic()
+first, last = {}, {}
 def sample():
     for label, pid in named:
         if pid.startswith("@"):
@@ -69,10 +70,9 @@ def sample():
             last[key] = ticks
 def done(*_):
     sample()
-    seconds = max(time.monotonic() - start, 1e-3)
     result = {}
     for (label, tid, comm), ticks in last.items():
-        used = (ticks - first[(label, tid, comm)]) / 100 / seconds * 100
+        used = (ticks - first[(label, tid, comm)]) / 100
         entry = result.setdefault(label, {"cpu": 0.0, "thread": "-", "thread_cpu": 0.0})
         entry["cpu"] += used
         if used > entry["thread_cpu"]:
@@ -138,9 +138,10 @@ run() {
   local delivered loss cpu=""
   read -r delivered loss <"$WORK/result"
   if [[ $rate == max && -s $WORK/cpu$trial.json ]]; then
-    cpu=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))
-print(' '.join(f'{k.replace(\"-\",\"_\")}_cpu={v[\"cpu\"]:.0f} {k.replace(\"-\",\"_\")}_thread={v[\"thread\"]}:{v[\"thread_cpu\"]:.0f}' for k,v in sorted(r.items())))" \
-      "$WORK/cpu$trial.json")
+    # Percent of one core over the trial.
+    cpu=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1])); s=int(sys.argv[2])/1e9/100
+print(' '.join(f'{k.replace(\"-\",\"_\")}_cpu={v[\"cpu\"]/s:.0f} {k.replace(\"-\",\"_\")}_thread={v[\"thread\"]}:{v[\"thread_cpu\"]/s:.0f}' for k,v in sorted(r.items())))" \
+      "$WORK/cpu$trial.json" $((end - start)))
   fi
   record sec=nats path="$path" rate="$rate" datagrams="$COUNT" delivered_per_s="$delivered" loss="$loss" \
     seconds="$(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }')" $cpu
