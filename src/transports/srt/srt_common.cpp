@@ -44,6 +44,51 @@ std::mutex pending_mutex;
 std::map<SRTSOCKET, std::string> pending;  // new socket -> "caller 127.0.0.1:40000"
 std::forward_list<std::string> listener_streamids;  // each listener's stream id, for on_listen
 
+// Refusals, one warning per caller host and interval: a caller that retries
+// at once (srt-live-transmit does, 30 times a second, from a new port each
+// time) is named once, and the refusals after it are counted into one more
+// line when the interval is over (show_held_refusals), never left unsaid.
+// The interval starts at a second and doubles up to a minute while the
+// refusals go on.
+constexpr auto kFirstInterval = std::chrono::seconds(1);
+constexpr auto kLongestInterval = std::chrono::seconds(60);
+struct HostRefusals {
+  std::chrono::steady_clock::time_point shown{};  // when a line was last written
+  std::chrono::seconds interval = kFirstInterval;
+  std::uint64_t held = 0;                         // refusals since, not yet in a line
+  std::string caller, why;                        // the last of them
+};
+std::mutex refusals_mutex;
+std::map<std::string, HostRefusals> refusals;  // host -> its refusals
+
+void show_refusal(const std::string& caller, const std::string& why, std::uint64_t more) {
+  if (more == 0) spdlog::warn("srt: refused {}: {}", caller, why);
+  else spdlog::warn("srt: refused {}: {} (and {} calls from the same host before it)", caller, why, more);
+}
+
+void refused(const std::string& caller, const std::string& why) {
+  std::string host = caller.substr(0, caller.rfind(':'));
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(refusals_mutex);
+  HostRefusals& host_refusals = refusals[host];
+  if (now - host_refusals.shown < host_refusals.interval) {
+    ++host_refusals.held;
+    host_refusals.caller = caller;
+    host_refusals.why = why;
+    return;
+  }
+  if (host_refusals.held) host_refusals.interval = std::min(2 * host_refusals.interval, kLongestInterval);
+  show_refusal(caller, why, std::exchange(host_refusals.held, 0));
+  host_refusals.shown = now;
+}
+
+std::string refusal_reason(std::string_view text) {
+  if (text.find("BADSECRET") != std::string_view::npos) return "wrong passphrase";
+  if (text.find("UNSECURE") != std::string_view::npos) return "one side has a passphrase, the other none";
+  auto due = text.find("due to:");
+  return std::string(due == std::string_view::npos ? text : text.substr(due + 8));
+}
+
 void log_from_library(void*, int level, const char*, int, const char*, const char* message) {
   std::string_view text(message);
   if (text.find("rsp(REJECT)") == std::string_view::npos && text.find("connection rejected") != std::string_view::npos) {
@@ -59,30 +104,7 @@ void log_from_library(void*, int level, const char*, int, const char*, const cha
         pending.erase(it);
       }
     }
-    // A caller that retries at once (srt-live-transmit does, 30 times a
-    // second) is named once a second, with how many refusals were not.
-    static std::string last_host;
-    static auto last_time = std::chrono::steady_clock::time_point{};
-    static std::uint64_t held_back = 0;
-    std::string host = peer.substr(0, peer.rfind(':'));
-    auto now = std::chrono::steady_clock::now();
-    std::lock_guard lock(pending_mutex);  // one listener's receiving thread per port
-    if (host == last_host && now - last_time < std::chrono::seconds(1)) {
-      ++held_back;
-      return;
-    }
-    last_host = host;
-    last_time = now;
-    if (held_back) peer += fmt::format(" (and {} refusals before, not shown)", std::exchange(held_back, 0));
-    if (text.find("BADSECRET") != std::string_view::npos) {
-      spdlog::warn("srt: refused {}: wrong passphrase", peer);
-    } else if (text.find("UNSECURE") != std::string_view::npos) {
-      spdlog::warn("srt: refused {}: one side has a passphrase, the other none", peer);
-    } else {
-      spdlog::warn("srt: refused {}: {}", peer, text.substr(text.find("due to:") == std::string_view::npos
-                                                                 ? 0
-                                                                 : text.find("due to:") + 8));
-    }
+    refused(peer, refusal_reason(text));
     return;
   }
   if (level <= LOG_ERR) spdlog::debug("libsrt: {}", text);
@@ -90,6 +112,25 @@ void log_from_library(void*, int level, const char*, int, const char*, const cha
 }
 
 }  // namespace
+
+void show_held_refusals() {
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(refusals_mutex);
+  for (auto it = refusals.begin(); it != refusals.end();) {
+    HostRefusals& host_refusals = it->second;
+    if (now - host_refusals.shown < host_refusals.interval) {
+      ++it;
+    } else if (host_refusals.held) {
+      show_refusal(host_refusals.caller, host_refusals.why, host_refusals.held - 1);
+      host_refusals.held = 0;
+      host_refusals.shown = now;
+      host_refusals.interval = std::min(2 * host_refusals.interval, kLongestInterval);
+      ++it;
+    } else {
+      it = refusals.erase(it);  // quiet for an interval: forgotten
+    }
+  }
+}
 
 Settings settings_of(const stage::Endpoint& endpoint, stage::Role role) {
   Settings settings;

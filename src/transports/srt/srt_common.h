@@ -59,6 +59,11 @@ class BlockSignals {
 // to a warning naming the caller.
 void start_library();
 
+// Writes the refusals held back by the one-line-a-second-per-host limit
+// (see start_library) once their second is over. Called by every thread that
+// owns a listener, at each turn of its loop.
+void show_held_refusals();
+
 // The library's last error as text: "Connection setup failure: connection timed out".
 std::string last_error();
 // Why a connection attempt was rejected, for the socket: "wrong passphrase ...".

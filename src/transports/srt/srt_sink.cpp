@@ -30,17 +30,20 @@ bool wait_connected(SRTSOCKET socket, const stage::Control& control) {
   return !control.stop_requested();
 }
 
-// Waits until what the peer acknowledged was handed on at its end: the
-// peer's latency and a round trip, or a stop.
+// Waits until what the peer acknowledged was handed on at its end, or a
+// stop. SRT acknowledges a packet when it arrives and hands it out only at
+// its delivery time, the latency after it was sent; a receiver that stops
+// reading at the close loses what it held then (netdisp's own receiver reads
+// its buffer empty after a close, see SrtSource::end; srt-live-transmit lost
+// half of a 0.2 s stream without this wait). Twice the latency plus a margin:
+// the receiver's clock for delivery is set at the handshake and runs late by
+// as much as its host was busy then.
 void linger(SRTSOCKET socket, const stage::Control& control) {
   int latency = 0;
   int size = sizeof latency;
   srt_getsockflag(socket, SRTO_PEERLATENCY, &latency, &size);
   SRT_TRACEBSTATS stats{};
   srt_bstats(socket, &stats, 0);
-  // Twice the latency plus a margin: the receiver's thread may run late on a
-  // busy host, and its last packets are lost if the close comes first (seen
-  // as 1 of 200 one-packet callers missing under load in srt_churn).
   auto until = std::chrono::steady_clock::now() +
                std::chrono::milliseconds(2 * latency + 4 * static_cast<int>(stats.msRTT) + 200);
   while (!control.stop_requested() && std::chrono::steady_clock::now() < until &&
@@ -48,29 +51,45 @@ void linger(SRTSOCKET socket, const stage::Control& control) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
 }
 
-// Waits until the receiver acknowledged everything sent and its latency
-// passed; returns the bytes it had not acknowledged when a stop, a break or
-// kAckTimeout without progress ended the wait.
-std::size_t wait_acknowledged(SRTSOCKET socket, const stage::Control& control, const std::string& where) {
+// Bytes the sender itself gave up as too late (live mode): never delivered.
+std::uint64_t dropped_by_sender(SRTSOCKET socket) {
+  SRT_TRACEBSTATS stats{};
+  if (srt_bstats(socket, &stats, 0) < 0) return 0;
+  return stats.byteSndDropTotal;
+}
+
+// Waits until the receiver acknowledged everything sent (SRT's send buffer
+// keeps a packet until its acknowledgement), then lingers; returns the bytes
+// not acknowledged when a stop, a break or kAckTimeout without progress
+// ended the wait, plus what the sender dropped as too late.
+// `sent`: the bytes sent on the socket, all counted when the socket is gone.
+std::size_t wait_acknowledged(SRTSOCKET socket, std::uint64_t sent, const stage::Control& control,
+                              const std::string& where) {
   std::size_t last = SIZE_MAX;
   auto progress = std::chrono::steady_clock::now();
+  std::uint64_t dropped = dropped_by_sender(socket);
   for (;;) {
     std::size_t blocks = 0, bytes = 0;
-    if (srt_getsndbuffer(socket, &blocks, &bytes) < 0 || bytes == 0) break;
+    if (srt_getsndbuffer(socket, &blocks, &bytes) < 0) {
+      std::size_t unknown = last == SIZE_MAX ? sent : last;  // the socket is gone: the last we knew
+      spdlog::warn("{}: connection lost, {} bytes not known to be acknowledged by the receiver", where, unknown);
+      return unknown + dropped;
+    }
+    if (bytes == 0) break;
     if (srt_getsockstate(socket) != SRTS_CONNECTED || control.stop_requested() ||
         std::chrono::steady_clock::now() - progress > kAckTimeout) {
       spdlog::warn("{}: {} bytes not acknowledged by the receiver{}", where, bytes,
                    control.stop_requested() ? " at stop" : "");
-      return bytes;
+      return bytes + dropped;
     }
     if (bytes != last) progress = std::chrono::steady_clock::now();
     last = bytes;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  // Acknowledged is not yet delivered: the receiver hands each packet on
-  // `latency` after it was sent, and a close before then would discard it.
+  dropped = dropped_by_sender(socket);
+  if (dropped) spdlog::warn("{}: {} bytes dropped by the sender as too late for the latency", where, dropped);
   linger(socket, control);
-  return 0;
+  return dropped;
 }
 
 }  // namespace
@@ -215,7 +234,7 @@ bool SrtCallerSink::on_ready(short) {
 // The client's end: wait until the receiver acknowledged every byte.
 void SrtCallerSink::flush() {
   if (!wait_ || !up_) return;
-  unacknowledged_ = wait_acknowledged(link_.peer.socket, control_, settings_.where);
+  unacknowledged_ = wait_acknowledged(link_.peer.socket, get(link_.bytes), control_, settings_.where);
 }
 
 void SrtCallerSink::report(stage::StatsRows& rows) const {
@@ -294,6 +313,7 @@ bool SrtListenerSink::wait_for_caller() {
   while (!control_.stop_requested() && callers_.empty()) {
     srt_epoll_uwait(epoll, &event, 1, kWaitMs);
     accept_callers();
+    show_held_refusals();
   }
   srt_epoll_release(epoll);
   return !callers_.empty();
@@ -316,6 +336,7 @@ void SrtListenerSink::drop(std::list<Link>::iterator it, const char* why) {
 
 bool SrtListenerSink::write(const stage::Batch& batch) {
   accept_callers();
+  show_held_refusals();
   if (wait_ && callers_.empty() && !wait_for_caller()) return true;
   for (auto it = callers_.begin(); it != callers_.end();) {
     auto next = std::next(it);
@@ -335,12 +356,14 @@ bool SrtListenerSink::write(const stage::Batch& batch) {
 // The client's end: every caller acknowledged everything.
 void SrtListenerSink::flush() {
   if (!wait_) return;
-  for (Link& caller : callers_) given_up_ += wait_acknowledged(caller.peer.socket, control_, caller.label);
+  for (Link& caller : callers_)
+    given_up_ += wait_acknowledged(caller.peer.socket, get(caller.bytes), control_, caller.label);
 }
 
 // Idle input: take new callers, let go of those who left.
 bool SrtListenerSink::on_ready(short) {
   accept_callers();
+  show_held_refusals();
   for (auto it = callers_.begin(); it != callers_.end();) {
     auto next = std::next(it);
     SRT_SOCKSTATUS state = srt_getsockstate(it->peer.socket);

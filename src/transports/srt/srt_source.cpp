@@ -16,6 +16,15 @@ constexpr std::size_t kQueueBytes = 8 << 20;
 constexpr int kWaitMs = 100;              // the thread looks at its stop flag this often
 constexpr int kReadsPerTurn = 256;        // messages from one connection before looking at the others
 constexpr auto kRetry = std::chrono::seconds(1);
+constexpr int kEndingPollMs = 10;         // an ending connection is read this often (it has no event)
+
+// Messages (packets) SRT still holds for the socket; 0 when it has none or is gone.
+int waiting_in_library(SRTSOCKET socket) {
+  int packets = 0;
+  int size = sizeof packets;
+  if (srt_getsockflag(socket, SRTO_RCVDATA, &packets, &size) < 0) return 0;
+  return packets;
+}
 
 }  // namespace
 
@@ -104,8 +113,9 @@ void SrtSource::run() {
         connect();
         continue;
       }
-      int count = srt_epoll_uwait(epoll_, events.data(), static_cast<int>(events.size()), kWaitMs);
-      if (count < 0) std::this_thread::sleep_for(std::chrono::milliseconds(kWaitMs));  // never a busy loop
+      int wait = any_ending() ? kEndingPollMs : kWaitMs;
+      int count = srt_epoll_uwait(epoll_, events.data(), static_cast<int>(events.size()), wait);
+      if (count < 0) std::this_thread::sleep_for(std::chrono::milliseconds(wait));  // never a busy loop
       for (int i = 0; i < count && !stop_.load(); ++i) {
         if (events[i].fd == listener_) {
           accept_callers();
@@ -120,8 +130,10 @@ void SrtSource::run() {
         }
         bool alive = true;
         if (events[i].events & SRT_EPOLL_IN) alive = read_from(*it);
-        if (!alive || (events[i].events & SRT_EPOLL_ERR)) close(it, "ended");
+        if (!alive || (events[i].events & SRT_EPOLL_ERR)) end(it);
       }
+      read_ending();
+      if (listener_ != SRT_INVALID_SOCK) show_held_refusals();
     }
   } catch (const std::exception& e) {
     failure_ = e.what();
@@ -215,9 +227,60 @@ bool SrtSource::read_from(Connection& connection) {
       spdlog::debug("{}: {}", connection.label, last_error());
       return false;
     }
-    if (got > 0 && !hand_over(buffer_.data(), static_cast<std::size_t>(got))) return true;
+    if (got > 0) {
+      ++connection.messages;
+      if (!hand_over(buffer_.data(), static_cast<std::size_t>(got))) return true;
+    }
   }
   return true;
+}
+
+// The peer closed (or the connection broke), but what it sent last may still
+// be in SRT's buffer: SRT acknowledges a packet when it arrives and hands it
+// out only at its delivery time (the latency after it was sent), and until
+// then a read on the broken socket fails as if nothing were left. Closing now
+// would discard bytes the sender was told had arrived (srt_churn lost one
+// caller's packet so). So the connection leaves the epoll (its error would be
+// reported at every wait) and is read every kEndingPollMs until the buffer is
+// empty; a packet behind a gap that was never repaired is never handed out,
+// so after twice the latency plus a second without a message what is left is
+// counted as lost.
+void SrtSource::end(std::list<Connection>::iterator it) {
+  srt_epoll_remove_usock(epoll_, it->peer.socket);
+  int latency = settings_.latency_ms.value_or(settings_.file ? 1000 : 120);
+  int size = sizeof latency;
+  srt_getsockflag(it->peer.socket, SRTO_RCVLATENCY, &latency, &size);
+  it->ending = true;
+  it->progress = std::chrono::steady_clock::now();
+  it->patience = std::chrono::milliseconds(2 * latency + 1000);
+}
+
+bool SrtSource::any_ending() const {
+  for (const Connection& connection : connections_)
+    if (connection.ending) return true;
+  return false;
+}
+
+void SrtSource::read_ending() {
+  auto now = std::chrono::steady_clock::now();
+  for (auto it = connections_.begin(); it != connections_.end() && !stop_.load();) {
+    auto next = std::next(it);
+    if (it->ending) {
+      std::uint64_t before = it->messages;
+      read_from(*it);
+      int left = waiting_in_library(it->peer.socket);
+      if (left == 0) {
+        close(it, "ended");
+      } else if (it->messages != before) {
+        it->progress = now;
+      } else if (now - it->progress > it->patience) {
+        add(lost_at_end_, static_cast<std::uint64_t>(left));
+        spdlog::warn("{}: {} packets received after a gap that was never repaired: lost", it->label, left);
+        close(it, "ended");
+      }
+    }
+    it = next;
+  }
 }
 
 // Waits while the queue is full: not reading holds the sender back (SRT's flow control).
@@ -261,6 +324,8 @@ void SrtSource::report(stage::StatsRows& rows) const {
   row.set(stage::Stat::kRefusedClients, get(refused_)).set(stage::Stat::kOverLimitClients, get(over_limit_));
   row.set(stage::Stat::kDiscardedDatagrams, get(discarded_datagrams_));
   row.set(stage::Stat::kDiscardedBytes, get(discarded_bytes_));
+  if (get(lost_at_end_))
+    row.set(stage::Stat::kSrtDroppedTooLate, row.get(stage::Stat::kSrtDroppedTooLate) + get(lost_at_end_));
   row.text = fmt::format("{}: received {} messages ({} bytes); {} connections now, {} in all", name_,
                          get(datagrams_), get(bytes_), connections_.size(), get(accepted_));
   if (get(refused_) || get(over_limit_))

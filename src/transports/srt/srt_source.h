@@ -47,12 +47,21 @@ class SrtSource final : public stage::Source {
     stage::StageStats last;  // the library's counters as last read: a broken socket has none
     std::string last_text;
     std::chrono::steady_clock::time_point updated{};
+    std::uint64_t messages = 0;  // read so far
+    // The peer closed or the connection broke: what SRT received (and
+    // acknowledged) is still read out of its buffer, see end().
+    bool ending = false;
+    std::chrono::steady_clock::time_point progress{};  // ending: when a message was last read
+    std::chrono::milliseconds patience{0};             // ending: how long to wait for the next one
   };
 
   void run();
   void accept_callers();
   void connect();                          // caller, rendezvous: one attempt, waits for its outcome
   bool read_from(Connection& connection);  // false: it ended
+  void end(std::list<Connection>::iterator it);  // the peer is gone: read what is left, then close
+  void read_ending();                            // every ending connection: read on, close when empty
+  bool any_ending() const;
   bool hand_over(const char* data, std::size_t size);  // false: stopping
   void close(std::list<Connection>::iterator it, const char* why);
   void stop_thread();
@@ -74,6 +83,7 @@ class SrtSource final : public stage::Source {
   std::string failure_;       // set by the thread before it closes the queue: read() throws it
   stage::Counter datagrams_{0}, bytes_{0}, accepted_{0}, refused_{0}, over_limit_{0};
   stage::Counter discarded_datagrams_{0}, discarded_bytes_{0};
+  stage::Counter lost_at_end_{0};  // packets behind an unrepaired gap when a connection ended
   stage::LogLimit retry_log_;
   std::thread thread_;
 };
