@@ -92,7 +92,8 @@ int run_mode(const Mode& mode, int argc, char** argv) {
 
 int main(int argc, char** argv) {
   std::string_view called = argc > 0 ? argv[0] : "netdisp";
-  called = called.substr(called.rfind('/') + 1);
+  called = called.substr(called.find_last_of("/\\") + 1);  // or after a Windows '\\'
+  if (called.ends_with(".exe")) called.remove_suffix(4);   // ndserver.exe: copies on Windows
   if (called.starts_with("nd"))
     if (const Mode* mode = find_mode(called.substr(2))) return run_mode(*mode, argc, argv);
 

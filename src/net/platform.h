@@ -10,9 +10,11 @@
 // #if lives in platform files only (here and the two .cpp files), never in a
 // mode or a stage: they ask features() and get one line to show when a
 // feature is missing.
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstddef>
@@ -76,6 +78,18 @@ std::string executable_path();
 std::uint64_t send_queue_bytes(Handle fd);
 // A pipe's buffer size (F_SETPIPE_SZ), best effort.
 void grow_pipe(Handle fd, int bytes);
+
+// --- files ---------------------------------------------------------------------
+// open(2) and read(2), for files, pipes and (read) sockets alike: -1 and
+// errno on failure. On Windows a file is a HANDLE, not a CRT descriptor
+// (net/platform_win32.cpp), so files are opened and read through these.
+#if defined(_WIN32)
+Handle open_file(const char* path, int flags, int mode = 0);
+ssize_t read_handle(Handle fd, void* buffer, std::size_t length);
+#else
+inline Handle open_file(const char* path, int flags, int mode = 0) { return ::open(path, flags, mode); }
+inline ssize_t read_handle(Handle fd, void* buffer, std::size_t length) { return ::read(fd, buffer, length); }
+#endif
 
 // --- the data path -----------------------------------------------------------
 // Receives up to `count` messages without blocking; msg_len is set for each.

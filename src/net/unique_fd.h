@@ -12,6 +12,13 @@ namespace netdisp::net {
 using Handle = int;
 inline constexpr Handle kNoHandle = -1;
 
+// close(2); on Windows closesocket() or CloseHandle() (net/platform_win32.cpp).
+#if defined(_WIN32)
+void close_handle(Handle fd);
+#else
+inline void close_handle(Handle fd) { ::close(fd); }
+#endif
+
 class UniqueFd {
  public:
   UniqueFd() = default;
@@ -30,7 +37,7 @@ class UniqueFd {
   Handle release() { return std::exchange(fd_, kNoHandle); }
   // close() is not retried on EINTR: on Linux the fd is gone either way.
   void reset(Handle fd = kNoHandle) {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0) close_handle(fd_);
     fd_ = fd;
   }
 

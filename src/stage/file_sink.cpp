@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "net/error.h"
+#include "net/platform.h"
 
 namespace netdisp::stage {
 namespace {
@@ -22,7 +23,7 @@ bool still_at(int fd, const std::string& path) {
 }  // namespace
 
 net::UniqueFd open_for_append(const std::string& path) {
-  net::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+  net::UniqueFd fd(net::open_file(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
   if (!fd.valid()) net::throw_errno("open log file " + path);
   return fd;
 }

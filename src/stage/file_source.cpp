@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "net/error.h"
+#include "net/platform.h"
 
 namespace netdisp::stage {
 namespace {
@@ -14,7 +15,7 @@ net::UniqueFd open_input(const std::string& path) {
   struct stat info{};
   if (path != "-" && ::stat(path.c_str(), &info) == 0 && S_ISFIFO(info.st_mode))
     spdlog::info("file {}: a fifo; waiting for a writer to open it", path);
-  int fd = path == "-" ? ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = path == "-" ? ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0) : net::open_file(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) net::throw_errno("open --path " + path);
   return net::UniqueFd(fd);
 }

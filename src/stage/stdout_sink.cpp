@@ -70,7 +70,7 @@ Stdout::Stdout() {
     return;
   }
   if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) return;
-  own.reset(::open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+  own.reset(net::open_file("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
   if (own.valid()) {
     out.fd = own.get();
     // A pipe takes only what its buffer holds (64 KiB by default) each time a

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "net/error.h"
+#include "net/platform.h"
 
 namespace netdisp::stage {
 namespace {
@@ -52,7 +53,7 @@ StreamSource::StreamSource(net::UniqueFd fd, std::string name, std::size_t datag
 StreamSource::Fill StreamSource::fill() {
   while (filled_ < block_size_) {
     if (!always_ready_ && !readable_now(fd_.get())) return Fill::kIdle;
-    ssize_t n = ::read(fd_.get(), arena_.data() + filled_, block_size_ - filled_);
+    ssize_t n = net::read_handle(fd_.get(), arena_.data() + filled_, block_size_ - filled_);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return Fill::kIdle;
