@@ -46,3 +46,15 @@ nd_stop_ok() { nd_stop_expect 0 "$@"; }
 
 # The summary's words for a listener's kernel drops: Windows keeps no counter.
 nd_kernel_drops() { echo "kernel drops unknown (Windows keeps no per-socket counter)"; }
+
+# nd_win_namespace_prefix: call after nd_setup in a test that runs in a private
+# network namespace. Wine creates a program's sockets in its wineserver, so a
+# wineserver started outside the namespace (scripts/test's persistent one)
+# would put them on the machine's network: a copy of the prefix made of hard
+# links (cp -al) gets a wineserver of its own, started inside, and stopped at exit.
+nd_win_namespace_prefix() {
+  local prefix=$WORK/wine-prefix
+  cp -al "$WINEPREFIX" "$prefix" || skip "cannot copy the Wine prefix $WINEPREFIX with hard links"
+  export WINEPREFIX=$prefix
+  nd_on_exit "WINEPREFIX='$prefix' /usr/lib/wine/wineserver -k 2>/dev/null"
+}

@@ -2,12 +2,14 @@
 # Windows under Wine: two TCP clients nobody here wrote (nc, socat) of
 # ndreverse-proxy.exe, connected before the upstream sends, each receive the
 # whole upstream stream byte for byte, and see EOF when Ctrl-C stops it. In a
-# private network namespace (the channel is a multicast group).
+# private network namespace (the channel is a multicast group), with a Wine
+# prefix (and wineserver) of its own there.
 set -euo pipefail
 source "$(dirname "$0")/../e2e/lib/netns.sh"
 nd_netns_reexec "$0" "$@"
 source "$(dirname "$0")/lib.sh"
 nd_setup
+nd_win_namespace_prefix
 command -v socat >/dev/null || skip "socat is not installed"
 
 size=$((1024 * 1024))
