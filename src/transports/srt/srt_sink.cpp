@@ -328,6 +328,8 @@ void SrtListenerSink::drop(std::list<Link>::iterator it, const char* why) {
   std::size_t count;
   {
     std::lock_guard lock(mutex_);
+    for (const auto& [stat, value] : row.values)
+      if (!stage::info(stat).gauge) left_.set(stat, left_.get(stat) + value);
     callers_.erase(it);
     count = callers_.size();
   }
@@ -375,11 +377,15 @@ bool SrtListenerSink::on_ready(short) {
 
 void SrtListenerSink::report(stage::StatsRows& rows) const {
   std::lock_guard lock(mutex_);
-  stage::StageStats& row = rows.emplace_back();
+  stage::StageStats& row = rows.emplace_back(left_);  // callers that left: their totals
   row.role = stage::StageStats::Role::kListener;
   row.endpoint = endpoint_name_;
   row.set(stage::Stat::kClients, callers_.size()).set(stage::Stat::kAccepted, get(accepted_));
   row.text = fmt::format("  -> {}: {} callers now, {} in all", name_, callers_.size(), get(accepted_));
+  if (get(accepted_) > callers_.size())
+    row.text += fmt::format("; to those that left: {} messages ({} bytes), {} dropped ({} bytes)",
+                            left_.get(stage::Stat::kDatagrams), left_.get(stage::Stat::kBytes),
+                            left_.get(stage::Stat::kDroppedDatagrams), left_.get(stage::Stat::kDroppedBytes));
   for (const Link& caller : callers_) {
     stage::StageStats& peer = rows.emplace_back();
     peer.role = stage::StageStats::Role::kSink;

@@ -98,6 +98,7 @@ class SrtListenerSink final : public stage::Sink {
   std::string endpoint_name_;  // "srt://0.0.0.0:9000"
   mutable std::mutex mutex_;   // guards callers_ against report()
   std::list<Link> callers_;
+  stage::StageStats left_;  // the counters of callers that left, summed (guarded by mutex_)
   stage::Counter accepted_{0};
   std::uint64_t given_up_ = 0;  // the client: bytes not delivered to a caller that left
 };
