@@ -20,7 +20,7 @@ TEST_CASE("a CIDR range contains exactly the addresses under its prefix", "[cidr
   CHECK_FALSE(host.contains(at("127.0.0.1:5")));
   Cidr v6 = parse_cidr("fd00::/8");
   CHECK(v6.contains(at("[fd12::1]:1")));
-  CHECK_FALSE(v6.contains(at("[fe80::1%lo]:1")));
+  CHECK_FALSE(v6.contains(at("[fe12::1]:1")));
   CHECK_FALSE(v6.contains(at("10.0.0.1:1")));  // families never match each other
   CHECK(parse_cidr("0.0.0.0/0").contains(at("8.8.8.8:53")));
 }
