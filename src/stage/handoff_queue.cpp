@@ -13,10 +13,10 @@ constexpr std::uint32_t kWrap = 0xffffffff;  // the rest of the ring is unused: 
 }  // namespace
 
 HandoffQueue::HandoffQueue(std::size_t capacity)
-    : ring_(capacity), views_(kMaxBatch) {}
+    : capacity_(capacity), ring_(std::make_unique_for_overwrite<std::byte[]>(capacity)), views_(kMaxBatch) {}
 
 bool HandoffQueue::push(const void* data, std::size_t size) {
-  const std::size_t capacity = ring_.size();
+  const std::size_t capacity = capacity_;
   const std::size_t need = kHeader + size;
   if (need > capacity / 2) return false;
   std::uint64_t tail = tail_.load(std::memory_order_relaxed);
@@ -68,7 +68,7 @@ ReadStatus HandoffQueue::read(Batch& batch) {
     tail = tail_.load(std::memory_order_acquire);  // data came, or it was closed (after its last push)
     if (tail == next_head_) return ReadStatus::kEnd;
   }
-  const std::size_t capacity = ring_.size();
+  const std::size_t capacity = capacity_;
   std::size_t count = 0;
   std::size_t bytes = 0;
   std::uint64_t position = next_head_;
