@@ -29,6 +29,7 @@
 
 #include "net/error.h"
 #include "net/platform.h"
+#include "net/wake_pair.h"
 
 namespace netdisp::net {
 namespace {
@@ -298,164 +299,33 @@ std::string signal_name(int signal) {
   }
 }
 
-// --- InputTimer: one helper thread for the process ---------------------------
-// It polls every registered input that is not signalled yet, with the
-// nearest deadline as timeout, and writes a byte to an entry's pipe when its
-// input turns readable or its deadline passes. The owner clears that byte
-// (rearm, disarm, take_expired) before it waits again, so handle() is as
-// level-triggered as Linux's epoll set.
+// --- what input_timer.cpp's helper thread needs (net/wake_pair.h) -------------
 
-struct InputTimer::Entry {
-  Handle input = kNoHandle;  // watched while pollable and not signalled
-  bool pollable = false;
-  Handle read_end = kNoHandle;
-  UniqueFd write_end;
-  std::optional<Clock::time_point> deadline;
-  bool signalled = false;  // a byte is in the pipe
-  bool expired = false;    // the deadline passed
-  bool removed = false;
-};
+namespace wake {
 
-namespace {
+void make_pair(UniqueFd& read_end, UniqueFd& write_end) { make_pipe(read_end, write_end); }
 
-class TimerThread {
- public:
-  static TimerThread& get() {
-    static TimerThread* instance = new TimerThread;  // never destroyed: its thread runs until exit
-    return *instance;
-  }
-  std::mutex mutex;
-  std::vector<std::shared_ptr<InputTimer::Entry>> entries;
-  void poke() {
-    char one = 1;
-    [[maybe_unused]] auto ignored = ::write(poke_write_.get(), &one, 1);
-  }
-  static void signal(InputTimer::Entry& entry) {
-    if (entry.signalled || entry.removed) return;
-    char one = 1;
-    [[maybe_unused]] auto ignored = ::write(entry.write_end.get(), &one, 1);
-    entry.signalled = true;
-  }
-
- private:
-  TimerThread() {
-    make_pipe(poke_read_, poke_write_);
-    start_quiet_thread([this] { run(); }).detach();
-  }
-  void run();
-  UniqueFd poke_read_, poke_write_;
-};
-
-void TimerThread::run() {
-  std::vector<pollfd> fds;
-  std::vector<std::shared_ptr<InputTimer::Entry>> watched;
-  for (;;) {
-    fds.assign(1, pollfd{poke_read_.get(), POLLIN, 0});
-    watched.clear();
-    int timeout = -1;
-    {
-      std::lock_guard lock(mutex);
-      auto now = InputTimer::Clock::now();
-      for (auto& entry : entries) {
-        if (entry->signalled) continue;
-        if (entry->deadline && *entry->deadline <= now) {
-          entry->expired = true;
-          signal(*entry);
-          continue;
-        }
-        if (entry->deadline) {
-          auto ms = std::chrono::ceil<std::chrono::milliseconds>(*entry->deadline - now).count();
-          timeout = timeout < 0 ? static_cast<int>(ms) : std::min(timeout, static_cast<int>(ms));
-        }
-        if (entry->pollable) {
-          fds.push_back({entry->input, POLLIN, 0});
-          watched.push_back(entry);
-        }
-      }
-    }
-    if (::poll(fds.data(), fds.size(), timeout) < 0) continue;  // EINTR
-    if (fds[0].revents) drain(poke_read_.get());
-    std::lock_guard lock(mutex);
-    for (std::size_t i = 0; i < watched.size(); ++i)
-      if (fds[i + 1].revents) signal(*watched[i]);
-  }
+void poke(Handle write_end) {
+  char one = 1;
+  [[maybe_unused]] auto ignored = ::write(write_end, &one, 1);  // EAGAIN: full, so already readable
 }
+
+void drain(Handle read_end) { net::drain(read_end); }
 
 // A regular file or block device is always readable: poll() would say so at
 // once, epoll refuses it; either way it is not waited on.
-bool pollable(Handle input) {
+bool input_pollable(Handle input) {
   struct stat info {};
   if (input < 0 || ::fstat(input, &info) != 0) return false;
   return !S_ISREG(info.st_mode) && !S_ISBLK(info.st_mode);
 }
 
-}  // namespace
+std::thread start_thread(std::function<void()> body) { return start_quiet_thread(std::move(body)); }
 
-InputTimer::InputTimer(Handle input) : entry_(std::make_shared<Entry>()) {
-  make_pipe(a_, entry_->write_end);
-  entry_->read_end = a_.get();
-  entry_->input = input;
-  entry_->pollable = input_pollable_ = pollable(input);
-  TimerThread& thread = TimerThread::get();
-  std::lock_guard lock(thread.mutex);
-  thread.entries.push_back(entry_);
-  thread.poke();
+bool poll_handles(std::vector<pollfd>& fds, int timeout_ms) {
+  return ::poll(fds.data(), fds.size(), timeout_ms) >= 0;  // EINTR
 }
 
-InputTimer::~InputTimer() {
-  TimerThread& thread = TimerThread::get();
-  {
-    std::lock_guard lock(thread.mutex);
-    entry_->removed = true;
-    std::erase(thread.entries, entry_);
-  }
-  thread.poke();
-}
-
-Handle InputTimer::handle() const { return a_.get(); }
-
-void InputTimer::arm(Clock::time_point when) {
-  TimerThread& thread = TimerThread::get();
-  std::lock_guard lock(thread.mutex);
-  entry_->deadline = when;
-  entry_->expired = false;
-  armed_ = true;
-  thread.poke();
-}
-
-void InputTimer::disarm() {
-  if (!armed_) return;
-  TimerThread& thread = TimerThread::get();
-  std::lock_guard lock(thread.mutex);
-  entry_->deadline.reset();
-  entry_->expired = false;
-  entry_->signalled = false;
-  drain(a_.get());
-  armed_ = false;
-  thread.poke();  // it looks at the input again: still readable means signalled again
-}
-
-bool InputTimer::take_expired() {
-  TimerThread& thread = TimerThread::get();
-  std::lock_guard lock(thread.mutex);
-  bool expired = entry_->expired || (entry_->deadline && *entry_->deadline <= Clock::now());
-  if (!expired) return false;
-  entry_->deadline.reset();
-  entry_->expired = false;
-  entry_->signalled = false;
-  drain(a_.get());
-  armed_ = false;
-  thread.poke();
-  return true;
-}
-
-void InputTimer::rearm() {
-  TimerThread& thread = TimerThread::get();
-  std::lock_guard lock(thread.mutex);
-  if (!entry_->signalled || entry_->expired) return;  // an expired deadline stays readable until disarmed
-  entry_->signalled = false;
-  drain(a_.get());
-  thread.poke();
-}
+}  // namespace wake
 
 }  // namespace netdisp::net

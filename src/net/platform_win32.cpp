@@ -43,6 +43,7 @@
 
 #include "net/error.h"
 #include "net/platform.h"
+#include "net/wake_pair.h"
 
 namespace {
 
@@ -853,158 +854,30 @@ std::string signal_name(int signal) {
   }
 }
 
-// --- InputTimer: one helper thread for the process ---------------------------
-// As in platform_posix.cpp: it polls every registered input that is not
-// signalled yet, with the nearest deadline as timeout, and writes a byte to
-// an entry's socket pair when its input turns readable or its deadline passes.
+// --- what input_timer.cpp's helper thread needs (net/wake_pair.h) -------------
 
-struct InputTimer::Entry {
-  Handle input = kNoHandle;
-  bool pollable = false;
-  Handle read_end = kNoHandle;
-  UniqueFd write_end;
-  std::optional<Clock::time_point> deadline;
-  bool signalled = false;
-  bool expired = false;
-  bool removed = false;
-};
+namespace wake {
 
-namespace {
-
-class TimerThread {
- public:
-  static TimerThread& get() {
-    static TimerThread* instance = new TimerThread;  // never destroyed: its thread runs until exit
-    return *instance;
-  }
-  std::mutex mutex;
-  std::vector<std::shared_ptr<InputTimer::Entry>> entries;
-  void wake() { poke(poke_write_.get()); }
-  static void signal(InputTimer::Entry& entry) {
-    if (entry.signalled || entry.removed) return;
-    poke(entry.write_end.get());
-    entry.signalled = true;
-  }
-
- private:
-  TimerThread() {
-    make_pair(poke_read_, poke_write_);
-    std::thread([this] { run(); }).detach();
-  }
-  void run();
-  UniqueFd poke_read_, poke_write_;
-};
-
-void TimerThread::run() {
-  std::vector<pollfd> fds;
-  std::vector<std::shared_ptr<InputTimer::Entry>> watched;
-  for (;;) {
-    fds.assign(1, pollfd{poke_read_.get(), POLLIN, 0});
-    watched.clear();
-    int timeout = -1;
-    {
-      std::lock_guard lock(mutex);
-      auto now = InputTimer::Clock::now();
-      for (auto& entry : entries) {
-        if (entry->signalled) continue;
-        if (entry->deadline && *entry->deadline <= now) {
-          entry->expired = true;
-          signal(*entry);
-          continue;
-        }
-        if (entry->deadline) {
-          auto ms = std::chrono::ceil<std::chrono::milliseconds>(*entry->deadline - now).count();
-          timeout = timeout < 0 ? static_cast<int>(ms) : std::min(timeout, static_cast<int>(ms));
-        }
-        if (entry->pollable) {
-          fds.push_back({entry->input, POLLIN, 0});
-          watched.push_back(entry);
-        }
-      }
-    }
-    if (::poll(fds.data(), fds.size(), timeout) < 0) Sleep(1);
-    if (fds[0].revents) drain(poke_read_.get());
-    std::lock_guard lock(mutex);
-    for (std::size_t i = 0; i < watched.size(); ++i)
-      if (fds[i + 1].revents) signal(*watched[i]);
-  }
-}
+void make_pair(UniqueFd& read_end, UniqueFd& write_end) { net::make_pair(read_end, write_end); }
+void poke(Handle write_end) { net::poke(write_end); }
+void drain(Handle read_end) { net::drain(read_end); }
 
 // A disk file is always readable; sockets, pipes and consoles are waited on.
-bool pollable(Handle input) {
+bool input_pollable(Handle input) {
   if (input < 0) return false;
   if (is_socket(input)) return true;
   DWORD type = GetFileType(os_handle(input));
   return type == FILE_TYPE_PIPE || type == FILE_TYPE_CHAR;
 }
 
-}  // namespace
+std::thread start_thread(std::function<void()> body) { return std::thread(std::move(body)); }
 
-InputTimer::InputTimer(Handle input) : entry_(std::make_shared<Entry>()) {
-  make_pair(a_, entry_->write_end);
-  entry_->read_end = a_.get();
-  entry_->input = input;
-  entry_->pollable = input_pollable_ = pollable(input);
-  TimerThread& thread = TimerThread::get();
-  std::lock_guard lock(thread.mutex);
-  thread.entries.push_back(entry_);
-  thread.wake();
+bool poll_handles(std::vector<pollfd>& fds, int timeout_ms) {
+  if (::poll(fds.data(), fds.size(), timeout_ms) >= 0) return true;
+  Sleep(1);  // no EINTR here: an error would come back at once
+  return false;
 }
 
-InputTimer::~InputTimer() {
-  TimerThread& thread = TimerThread::get();
-  {
-    std::lock_guard lock(thread.mutex);
-    entry_->removed = true;
-    std::erase(thread.entries, entry_);
-  }
-  thread.wake();
-}
-
-Handle InputTimer::handle() const { return a_.get(); }
-
-void InputTimer::arm(Clock::time_point when) {
-  TimerThread& thread = TimerThread::get();
-  std::lock_guard lock(thread.mutex);
-  entry_->deadline = when;
-  entry_->expired = false;
-  armed_ = true;
-  thread.wake();
-}
-
-void InputTimer::disarm() {
-  if (!armed_) return;
-  TimerThread& thread = TimerThread::get();
-  std::lock_guard lock(thread.mutex);
-  entry_->deadline.reset();
-  entry_->expired = false;
-  entry_->signalled = false;
-  drain(a_.get());
-  armed_ = false;
-  thread.wake();
-}
-
-bool InputTimer::take_expired() {
-  TimerThread& thread = TimerThread::get();
-  std::lock_guard lock(thread.mutex);
-  bool expired = entry_->expired || (entry_->deadline && *entry_->deadline <= Clock::now());
-  if (!expired) return false;
-  entry_->deadline.reset();
-  entry_->expired = false;
-  entry_->signalled = false;
-  drain(a_.get());
-  armed_ = false;
-  thread.wake();
-  return true;
-}
-
-void InputTimer::rearm() {
-  TimerThread& thread = TimerThread::get();
-  std::lock_guard lock(thread.mutex);
-  if (!entry_->signalled || entry_->expired) return;
-  entry_->signalled = false;
-  drain(a_.get());
-  thread.wake();
-}
+}  // namespace wake
 
 }  // namespace netdisp::net
