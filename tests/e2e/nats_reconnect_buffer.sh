@@ -19,12 +19,13 @@ url=$(nd_nats_url bus)
 port=${url##*:}
 nd_random_file "$WORK/in.bin" $((13 * MIB))
 
-# The input: 1 MiB, then (once $WORK/go exists) the other 12 MiB.
+# The input: 1 MiB, then (once the test writes to the fifo $WORK/go) the other 12 MiB.
+mkfifo "$WORK/go"
 nd_start client bash -c '
   set -o pipefail
   {
     head -c '$MIB' "$WORK/in.bin"
-    until [[ -e "$WORK/go" ]]; do sleep 0.05; done
+    cat "$WORK/go" >/dev/null  # a fifo: returns when the test opens and closes it
     tail -c +'$((MIB + 1))' "$WORK/in.bin"
   } | exec "$ND/ndclient" --path - --stats-format json --server-addr "'"$url"'/nd.rb"'
 # The first MiB reached the server (its /varz counts what came in).
@@ -32,7 +33,7 @@ in_bytes() { nd_nats_get bus /varz | grep -Eo '"in_bytes": *[0-9]+' | grep -Eo '
 wait_until 10 eval '(($(in_bytes) >= MIB))' || fail "the first MiB did not reach the server: $(cat "$WORK/client.err")"
 nd_nats_stop bus
 wait_log client "disconnected from the server; reconnecting" 10 || fail "the client did not notice the stop"
-touch "$WORK/go"
+timeout 10 bash -c ': >"$1"' _ "$WORK/go" || fail "the client no longer waits for the rest of its input"
 # The 12 MiB are read and published (buffered or counted) before the server is back.
 wait_log client "reconnecting, the buffer is full" 20 || fail "no buffer overflow reported: $(cat "$WORK/client.err")"
 nd_nats_start bus2 -p "$port"

@@ -239,7 +239,7 @@ nd_nats_stream_leader_to() {
       # The next leader: elected within a few seconds.
       wait_until 10 eval '[[ -n $(nd_nats_stream_leader "$name" "$stream") && $(nd_nats_stream_leader "$name" "$stream") != "$leader" ]]' || true
     else
-      sleep 0.2
+      wait_until 10 eval '[[ -n $(nd_nats_stream_leader "$name" "$stream") ]]' || true  # none elected yet
     fi
   done
 }
