@@ -117,6 +117,10 @@ missing=$((LINES - $(nd_lines core_b)))
 probes=$(grep -c '^probe$' "$WORK/core_b.log")
 assert_eq "$missing" $((published + FIRST - (received - probes))) "lines missing from core_b's log vs its counters"
 (($(counter "$WORK/core_b.err" source "$b/nd.core" reconnects) >= 1)) || fail "core_b counted no reconnect"
-echo "ok: core through B lost $missing of $LINES lines in the gap (counted); JetStream lost none and wrote" \
+# Core NATS promises at most once, yet one run here got 18 lines twice
+# through B (received twice by its subscriber, so the counters agreed).
+twice=$(no_probes core_b | sort | uniq -d | wc -l)
+echo "ok: core through B lost $((missing + twice)) of $LINES lines in the gap (counted) and got $twice" \
+  "twice; JetStream lost none and wrote" \
   "none twice (publications sent again during the election: $again;" \
   "$(counter "$WORK/js_b.err" source "$b/nd.js" redelivered) redelivered through B)"

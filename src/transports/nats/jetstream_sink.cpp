@@ -22,6 +22,8 @@
 #include <deque>
 #include <mutex>
 #include <random>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 
@@ -47,6 +49,28 @@ constexpr auto kRetryPause = std::chrono::milliseconds(250);
 constexpr std::int64_t kStopWaitMs = 400;
 // JSClusterNotAvailErr: "JetStream system temporarily unavailable".
 constexpr int kClusterNotAvailable = 10008;
+// JSClusterNotLeaderErr: "JetStream cluster can not handle request".
+constexpr int kClusterNotLeader = 10009;
+
+// Whether a failed publication may be stored if sent again (with the same
+// Nats-Msg-Id, so the stream keeps it once). A leader election answers with
+// timeouts, "no responders", the two cluster codes, or a bare 503 without a
+// JetStream code: nats-server 2.9 passes its raft layer's "raft: not leader"
+// through that way (seen in a CI run). Every refusal that stays (stream full,
+// wrong subject ...) carries a JetStream code, and fails at once.
+bool may_heal(const jsPubAckErr& error) {
+  if (error.Err == NATS_TIMEOUT || error.Err == NATS_NO_RESPONDERS) return true;
+  if (error.Err != NATS_ERR) return false;
+  return error.ErrCode == 0 || error.ErrCode == kClusterNotAvailable ||
+         error.ErrCode == kClusterNotLeader;
+}
+
+// The server's text and its JetStream code, so a refusal can be looked up.
+std::string describe(const jsPubAckErr& error) {
+  std::string text = error.ErrText && *error.ErrText ? error.ErrText : natsStatus_GetText(error.Err);
+  if (error.ErrCode != 0) text += fmt::format(" (JetStream error {})", static_cast<int>(error.ErrCode));
+  return text;
+}
 
 std::string run_id() {
   std::random_device random;
@@ -194,7 +218,7 @@ class JetStreamSink final : public stage::Sink {
 
     void retry_loop();
     bool expired(natsMsg* message, Clock::time_point now);  // under mutex
-    void give_up(natsMsg* message, const char* why);
+    void give_up(natsMsg* message, std::string_view why);
 
     std::string name;
     std::chrono::milliseconds retry_for{30000};
@@ -245,10 +269,8 @@ class JetStreamSink final : public stage::Sink {
       natsMsg_Destroy(message);
       return;
     }
-    bool may_heal = error->Err == NATS_TIMEOUT || error->Err == NATS_NO_RESPONDERS ||
-                    (error->Err == NATS_ERR && error->ErrCode == kClusterNotAvailable);
-    if (!may_heal || acks->stopping.load()) {
-      acks->give_up(message, error->ErrText && *error->ErrText ? error->ErrText : natsStatus_GetText(error->Err));
+    if (!may_heal(*error) || acks->stopping.load()) {
+      acks->give_up(message, describe(*error));
       return;
     }
     {
@@ -301,7 +323,7 @@ bool JetStreamSink::Acks::expired(natsMsg* message, Clock::time_point now) {
   return true;
 }
 
-void JetStreamSink::Acks::give_up(natsMsg* message, const char* why) {
+void JetStreamSink::Acks::give_up(natsMsg* message, std::string_view why) {
   failed.fetch_add(1, std::memory_order_relaxed);
   natsMsg_Destroy(message);
   std::lock_guard lock(mutex);
