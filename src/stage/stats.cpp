@@ -54,6 +54,10 @@ constexpr std::array<StatInfo, static_cast<std::size_t>(Stat::kCount)> kStats = 
     {"srt_dropped_too_late_packets", "srt://: packets given up as too late for the latency (live mode)", false},
     {"rtt_ms", "srt://: the connection's round-trip time in milliseconds", true},
     {"bandwidth_mbps", "srt://: the library's estimate of the link's bandwidth in Mbit/s", true},
+    {"srt_tail_probes", "srt:// transtype=file: end-of-data probes sent after the input ended while its tail was "
+     "unacknowledged (senders), or received and dropped (receivers)", false},
+    {"srt_lost_at_end_bytes", "srt:// receivers: bytes received behind a gap that was never repaired when a "
+     "connection ended, never handed on (lost)", false},
 }};
 
 }  // namespace

@@ -58,6 +58,8 @@ enum class Stat : std::uint8_t {
   kSrtDroppedTooLate,     // srt://: packets given up as too late for the latency (live mode)
   kRttMs,                 // gauge: srt://: round-trip time, ms
   kBandwidthMbps,         // gauge: srt://: the library's estimate of the link's bandwidth, Mbit/s
+  kSrtTailProbes,         // srt:// transtype=file: end-of-data probes sent (senders) or dropped (receivers)
+  kSrtLostAtEndBytes,     // srt:// receivers: bytes held behind a gap never repaired when a connection ended
   kCount
 };
 

@@ -7,18 +7,10 @@ set -euo pipefail
 source "$(dirname "$0")/lib/lossy.sh"
 nd_lossy_reexec "$0" "$@"
 source "$(dirname "$0")/lib/common.sh"
-# Issue 12 open defect, cause found, not fixed: 912 bytes is the file's last
-# packet (16 MiB = 11522 x 1456 + 912). libsrt 1.5.1's live congestion
-# control (file mode uses it) never retransmits blindly when the receiver
-# sends periodic NAK reports (SRTO_NAKREPORT, on in live mode), and a lost
-# last packet is never seen missing by the receiver (nothing comes after it):
-# so it is never repaired, ~5 % of runs at 5 % loss, load or not. Shown by
-# dropping only the first copy of the last packet (nft 'udp length 936'): 0
-# retransmissions in 6 s, then 30 s later exit 1 "912 bytes not delivered".
-# SRTO_NAKREPORT off on both sides repairs the tail (blind retransmission)
-# but raised the retransmissions for this file from ~690 to 4500-7100.
-[[ ${ND_SRT_KNOWN_DEFECTS:-} == run ]] ||
-  skip "issue 12 open defect: a lost last packet is never retransmitted by libsrt's live congestion control with NAK reports on (~5 % of runs at 5 % loss end in exit 1 after 30 s, '912 bytes not delivered'); ND_SRT_KNOWN_DEFECTS=run runs it"
+# A lost last packet (16 MiB in datagrams of 8192 bytes: its last SRT packet
+# holds 912 bytes) is repaired through the end-of-data probes
+# (srt_file_tail shows it deterministically); without them ~5 % of runs at 5 %
+# loss ended in exit 1 after 30 s, "912 bytes not delivered".
 nd_setup
 nd_lossy_rig 1
 

@@ -25,6 +25,38 @@ assert_same_sha "$WORK/in.bin" "$WORK/out1.bin"
 nd_start_on_free_port rx udp srt-live-transmit -q "srt://127.0.0.1:{PORT}?mode=listener" file://con
 "$ND/ndclient" --path "$WORK/in.bin" --server-addr "srt://127.0.0.1:$PORT" --datagram-size 1316 --rate 20M \
   2>"$WORK/client2.err" || fail "ndclient exited $?: $(cat "$WORK/client2.err")"
-wait_until 10 eval '(($(nd_size "$WORK/rx.out") >= 1316 * 400))' || true
+# ndclient exits once srt-live-transmit acknowledged all and had the latency
+# to hand it on; srt-live-transmit writes its stdout file at exit.
 nd_stop rx || true
 assert_same_sha "$WORK/in.bin" "$WORK/rx.out"
+
+# 3. srt-live-transmit calls ndproxy's srt:// listener destination, is sent
+# the stream and leaves: the listener's row keeps what was sent to the
+# caller that left (its log line and the JSON summary).
+nd_start_on_free_port proxy udp "$ND/ndproxy" --listen-addr 127.0.0.1:0 \
+  --downstream-addr "srt://127.0.0.1:{PORT}?mode=listener" --stats-format json
+udp=$(nd_listen_addr proxy udp)
+listener=127.0.0.1:$PORT
+nd_start caller srt-live-transmit -q "srt://$listener" file://con
+wait_log proxy "srt caller [^ ]+ connected" || fail "srt-live-transmit did not call: $(cat "$WORK/caller.err")"
+"$ND/ndclient" --path "$WORK/in.bin" --server-addr "$udp" --datagram-size 1316 --rate 20M \
+  2>"$WORK/client3.err" || fail "ndclient exited $?: $(cat "$WORK/client3.err")"
+sent_all() {
+  kill -USR1 "$(nd_pid proxy)"
+  grep -q "\"event\":\"counters\",\"role\":\"sink\",\"endpoint\":\"srt://$listener\".*\"bytes\":526400" "$WORK/proxy.err"
+}
+wait_until 10 sent_all || fail "the proxy did not send all to its caller: $(grep -v '^{' "$WORK/proxy.err")"
+nd_stop caller || true
+wait_log proxy "srt caller [^ ]+ left \(0 callers\): sent 400 messages \(526400 bytes\)" 15 ||
+  fail "the proxy did not see the caller leave: $(grep -v '^{' "$WORK/proxy.err")"
+nd_stop_ok proxy
+python3 - "$WORK/proxy.err" "srt://$listener" <<'PY' || fail "the listener's summary row: $(grep "\"srt://$listener\"" "$WORK/proxy.err")"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+row = [r for r in rows if r["event"] == "summary" and r["role"] == "listener" and r["endpoint"] == sys.argv[2]][-1]
+counters, gauges = row["counters"], row["gauges"]
+want = {"datagrams": 400, "bytes": 1316 * 400, "dropped_datagrams": 0, "accepted": 1}
+got = {key: counters.get(key, 0) for key in want}
+assert got == want and gauges.get("clients", 0) == 0, (got, gauges)
+assert counters.get("srt_packets_sent", 0) > 0, counters  # as last seen (at most 0.5 s before it left)
+PY

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/syslog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <utility>
@@ -361,9 +362,11 @@ net::Address peer_of(SRTSOCKET socket) {
   return net::Address::from_sockaddr(reinterpret_cast<sockaddr*>(&peer), static_cast<socklen_t>(length));
 }
 
-std::string add_stats(SRTSOCKET socket, bool sender, stage::StageStats& row) {
+std::string add_stats(SRTSOCKET socket, bool sender, stage::StageStats& row, std::uint64_t* held) {
   SRT_TRACEBSTATS stats{};
-  if (socket == SRT_INVALID_SOCK || srt_bstats(socket, &stats, 0) < 0) return "";
+  // Instantaneous: the receive buffer as it is now (the totals are the same).
+  if (socket == SRT_INVALID_SOCK || srt_bistats(socket, &stats, 0, 1) < 0) return "";
+  if (held) *held = static_cast<std::uint64_t>(std::max(stats.byteRcvBuf, 0));
   using stage::Stat;
   auto rtt = static_cast<std::uint64_t>(stats.msRTT + 0.5);
   auto bandwidth = static_cast<std::uint64_t>(stats.mbpsBandwidth + 0.5);

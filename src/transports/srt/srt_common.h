@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "net/address.h"
 #include "stage/schemes.h"
@@ -37,6 +38,17 @@ struct Settings {
   // The largest message one srt_sendmsg2 takes.
   int message_size() const { return payloadsize ? payloadsize : (file ? SRT_LIVE_MAX_PLSIZE : SRT_LIVE_DEF_PLSIZE); }
 };
+
+// transtype=file's end-of-data probe: a message a sender adds after its
+// input while the tail of what it sent is unacknowledged (see
+// srt_sink.cpp), so that the receiver sees a lost last packet as a gap and
+// asks for it again; a file-mode receiver drops every probe. No data message
+// is ever equal to it: Link::send splits such a piece in two.
+inline constexpr char kTailProbeText[] = "\0netdisp srt end-of-data probe";
+inline constexpr std::string_view kTailProbe{kTailProbeText, sizeof kTailProbeText};  // 31 bytes, both NULs
+inline bool is_tail_probe(const char* data, std::size_t size) {
+  return size == kTailProbe.size() && std::string_view(data, size) == kTailProbe;
+}
 
 // Reads and checks the endpoint's parameters for `role` (throws
 // net::UsageError naming the endpoint and the value).
@@ -90,9 +102,11 @@ SRTSOCKET start_connect(const Settings& settings, const net::Address& address);
 // The address a connected socket's peer has.
 net::Address peer_of(SRTSOCKET socket);
 
-// A connection's counters, from srt_bstats, into `row` (sender or receiver
+// A connection's counters, from srt_bistats, into `row` (sender or receiver
 // side), and the same as text: "sent 10 packets, 1 retransmitted, ...".
-std::string add_stats(SRTSOCKET socket, bool sender, stage::StageStats& row);
+// `held`: the bytes in the receive buffer now, behind gaps too. "" when the
+// library has no statistics for the socket (it broke, or is gone).
+std::string add_stats(SRTSOCKET socket, bool sender, stage::StageStats& row, std::uint64_t* held = nullptr);
 
 // One caller or peer of a stage: its socket, its address, and the counters
 // kept when it is gone.

@@ -36,13 +36,23 @@ struct Link {
   std::string label;  // "srt://127.0.0.1:9000", "srt 0.0.0.0:9000 -> 127.0.0.1:40000"
   stage::Counter datagrams{0}, bytes{0}, dropped_datagrams{0}, dropped_bytes{0};
   std::uint64_t not_sent = 0;  // bytes given up (a stop, a break)
+  bool file = false;           // transtype=file: a piece equal to the end-of-data probe is split
+  stage::Counter probes{0};    // end-of-data probes sent (srt_sink.cpp)
 
   enum class Sent { kAll, kDropped, kStopped, kBroken };
   // Sends one datagram (in pieces of `message` bytes). `wait`: until SRT
   // takes it, or `control` asks to stop; else drops it when the buffer is full.
   Sent send(const iovec& datagram, int message, bool wait, const stage::Control& control);
-  // "sent 10 messages (13160 bytes), 0 dropped; srt sent ..." into `row` too.
+  // "sent 10 messages (13160 bytes), 0 dropped; srt sent ..." into `row` too;
+  // a broken socket's library counters as last seen (look()).
   std::string describe(stage::StageStats& row) const;
+  // Keeps the library's counters (a broken socket has none); after each
+  // batch sent and at each idle tick. The caller holds the lock report() takes.
+  void look();
+
+ private:
+  stage::StageStats library_;  // the library's counters as last seen
+  std::string library_text_;
 };
 
 class SrtCallerSink final : public stage::Sink {

@@ -17,6 +17,7 @@ constexpr int kWaitMs = 100;              // the thread looks at its stop flag t
 constexpr int kReadsPerTurn = 256;        // messages from one connection before looking at the others
 constexpr auto kRetry = std::chrono::seconds(1);
 constexpr int kEndingPollMs = 10;         // an ending connection is read this often (it has no event)
+constexpr auto kLookEvery = std::chrono::milliseconds(500);  // a connection's counters are read this often
 
 // Messages (packets) SRT still holds for the socket; 0 when it has none or is gone.
 int waiting_in_library(SRTSOCKET socket) {
@@ -133,6 +134,8 @@ void SrtSource::run() {
         if (!alive || (events[i].events & SRT_EPOLL_ERR)) end(it);
       }
       read_ending();
+      for (Connection& connection : connections_)
+        if (!connection.ending) look_at(connection);
       if (listener_ != SRT_INVALID_SOCK) show_held_refusals();
     }
   } catch (const std::exception& e) {
@@ -209,23 +212,36 @@ void SrtSource::connect() {
     std::this_thread::sleep_for(std::chrono::milliseconds(kWaitMs));
 }
 
+// The library has no statistics for a broken socket, so they are read while
+// it lives: the counters, and the bytes in its receive buffer, to know at the
+// end what was left behind a gap (close()).
+void SrtSource::look_at(Connection& connection) {
+  auto now = std::chrono::steady_clock::now();
+  if (now - connection.updated < kLookEvery) return;
+  connection.updated = now;
+  stage::StageStats latest;
+  std::uint64_t held = 0;
+  std::string text = add_stats(connection.peer.socket, false, latest, &held);
+  if (text.empty()) return;
+  std::lock_guard lock(mutex_);
+  connection.last = std::move(latest);
+  connection.last_text = std::move(text);
+  connection.last_held = held;
+  connection.last_taken = connection.taken;
+}
+
 bool SrtSource::read_from(Connection& connection) {
-  if (auto now = std::chrono::steady_clock::now(); now - connection.updated > std::chrono::milliseconds(500)) {
-    connection.updated = now;
-    stage::StageStats latest;
-    std::string text = add_stats(connection.peer.socket, false, latest);
-    if (!text.empty()) {
-      std::lock_guard lock(mutex_);
-      connection.last = std::move(latest);
-      connection.last_text = std::move(text);
-    }
-  }
   for (int i = 0; i < kReadsPerTurn; ++i) {
     int got = srt_recvmsg2(connection.peer.socket, buffer_.data(), static_cast<int>(buffer_.size()), nullptr);
     if (got == SRT_ERROR) {
       if (srt_getlasterror(nullptr) == SRT_EASYNCRCV) return true;
       spdlog::debug("{}: {}", connection.label, last_error());
       return false;
+    }
+    connection.taken += static_cast<std::uint64_t>(got);
+    if (settings_.file && is_tail_probe(buffer_.data(), static_cast<std::size_t>(got))) {
+      add(probes_, 1);  // the sender's, after its input: no data (see kTailProbe)
+      continue;
     }
     if (got > 0) {
       ++connection.messages;
@@ -274,9 +290,7 @@ void SrtSource::read_ending() {
       } else if (it->messages != before) {
         it->progress = now;
       } else if (now - it->progress > it->patience) {
-        add(lost_at_end_, static_cast<std::uint64_t>(left));
-        spdlog::warn("{}: {} packets received after a gap that was never repaired: lost", it->label, left);
-        close(it, "ended");
+        close(it, "ended");  // what is left is counted there
       }
     }
     it = next;
@@ -292,12 +306,25 @@ bool SrtSource::hand_over(const char* data, std::size_t size) {
   return true;
 }
 
+// What the library still holds when a connection closes is lost: packets
+// behind a gap that was never repaired (SRT hands out nothing past a gap, and
+// in file mode never gives one up as too late). A broken socket has no
+// statistics: then it is what the buffer held when last looked at, less what
+// was read out since (in live mode the library may have dropped some of it as
+// too late meanwhile, which the counters as last read do not show either).
 void SrtSource::close(std::list<Connection>::iterator it, const char* why) {
   stage::StageStats last;
-  std::string text = add_stats(it->peer.socket, false, last);
+  std::uint64_t held = 0;
+  std::string text = add_stats(it->peer.socket, false, last, &held);
   if (text.empty()) {
     last = it->last;
     text = it->last_text;
+    std::uint64_t taken_since = it->taken - it->last_taken;
+    held = it->last_held > taken_since ? it->last_held - taken_since : 0;
+  }
+  if (held) {
+    add(lost_at_end_, held);
+    text += fmt::format("; {} bytes received behind a gap never repaired: lost", held);
   }
   srt_epoll_remove_usock(epoll_, it->peer.socket);
   srt_close(it->peer.socket);
@@ -309,7 +336,8 @@ void SrtSource::close(std::list<Connection>::iterator it, const char* why) {
     connections_.erase(it);
   }
   if (settings_.mode == Mode::kListener) {
-    spdlog::info("srt caller {} {} ({} callers): {}", peer, why, connections_.size(), text);
+    spdlog::log(held ? spdlog::level::warn : spdlog::level::info, "srt caller {} {} ({} callers): {}", peer, why,
+                connections_.size(), text);
   } else {
     spdlog::warn("srt connection to {} {}: {}; connecting again", settings_.where, why, text);
   }
@@ -324,8 +352,8 @@ void SrtSource::report(stage::StatsRows& rows) const {
   row.set(stage::Stat::kRefusedClients, get(refused_)).set(stage::Stat::kOverLimitClients, get(over_limit_));
   row.set(stage::Stat::kDiscardedDatagrams, get(discarded_datagrams_));
   row.set(stage::Stat::kDiscardedBytes, get(discarded_bytes_));
-  if (get(lost_at_end_))
-    row.set(stage::Stat::kSrtDroppedTooLate, row.get(stage::Stat::kSrtDroppedTooLate) + get(lost_at_end_));
+  if (get(probes_)) row.set(stage::Stat::kSrtTailProbes, get(probes_));
+  row.set(stage::Stat::kSrtLostAtEndBytes, get(lost_at_end_));
   row.text = fmt::format("{}: received {} messages ({} bytes); {} connections now, {} in all", name_,
                          get(datagrams_), get(bytes_), connections_.size(), get(accepted_));
   if (get(refused_) || get(over_limit_))
@@ -333,6 +361,10 @@ void SrtSource::report(stage::StatsRows& rows) const {
   if (get(discarded_datagrams_))
     row.text += fmt::format(", {} messages ({} bytes) discarded at stop", get(discarded_datagrams_),
                             get(discarded_bytes_));
+  if (get(lost_at_end_))
+    row.text += fmt::format(", {} bytes lost at the end of connections (behind gaps never repaired)",
+                            get(lost_at_end_));
+  if (get(probes_)) row.text += fmt::format(", {} end-of-data probes dropped", get(probes_));
   for (const Connection& connection : connections_) {
     stage::StageStats& peer = rows.emplace_back();
     peer.role = stage::StageStats::Role::kSource;

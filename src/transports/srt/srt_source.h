@@ -44,10 +44,14 @@ class SrtSource final : public stage::Source {
   struct Connection {
     Peer peer;
     std::string label;  // "srt://0.0.0.0:9000 <- 127.0.0.1:40000"
-    stage::StageStats last;  // the library's counters as last read: a broken socket has none
+    // The library's counters as last read (a broken socket has none), with
+    // what its receive buffer held then and what we had read out by then.
+    stage::StageStats last;
     std::string last_text;
+    std::uint64_t last_held = 0, last_taken = 0;
     std::chrono::steady_clock::time_point updated{};
     std::uint64_t messages = 0;  // read so far
+    std::uint64_t taken = 0;     // bytes read out of the library so far (probes too)
     // The peer closed or the connection broke: what SRT received (and
     // acknowledged) is still read out of its buffer, see end().
     bool ending = false;
@@ -59,6 +63,7 @@ class SrtSource final : public stage::Source {
   void accept_callers();
   void connect();                          // caller, rendezvous: one attempt, waits for its outcome
   bool read_from(Connection& connection);  // false: it ended
+  void look_at(Connection& connection);    // its counters and buffer, every kLookEvery
   void end(std::list<Connection>::iterator it);  // the peer is gone: read what is left, then close
   void read_ending();                            // every ending connection: read on, close when empty
   bool any_ending() const;
@@ -83,7 +88,8 @@ class SrtSource final : public stage::Source {
   std::string failure_;       // set by the thread before it closes the queue: read() throws it
   stage::Counter datagrams_{0}, bytes_{0}, accepted_{0}, refused_{0}, over_limit_{0};
   stage::Counter discarded_datagrams_{0}, discarded_bytes_{0};
-  stage::Counter lost_at_end_{0};  // packets behind an unrepaired gap when a connection ended
+  stage::Counter probes_{0};  // transtype=file: the senders' end-of-data probes, dropped
+  stage::Counter lost_at_end_{0};  // bytes behind a gap never repaired when a connection ended
   stage::LogLimit retry_log_;
   std::thread thread_;
 };
