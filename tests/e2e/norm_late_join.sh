@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Behaviour: a reverse-proxy whose channel is a NORM session serves a TCP
-# subscriber that connects after the channel's NORM stream began: it gets
-# the stream from where it joined, whole datagrams only, while the
-# subscriber connected from the start gets every byte. The upstream sends
-# part A, the second subscriber joins (its receiver answers the sender),
-# the upstream sends part B: the first subscriber has A then B, the second
-# exactly B. Runs in a private network namespace (a multicast group).
+# Behaviour, late joiners of a running NORM stream:
+# 1. A reverse-proxy whose channel is a NORM session serves a TCP
+#    subscriber that connects after the channel's NORM stream began: it gets
+#    the stream from where it joined, whole datagrams only, while the
+#    subscriber connected from the start gets every byte. The upstream sends
+#    part A, the second subscriber joins (its receiver answers the sender),
+#    the upstream sends part B: the first subscriber has A then B, the second
+#    exactly B.
+# 2. A server that joins an ndclient --expect 2 transfer after the sender's
+#    buffer (buffer=1M) dropped the stream's start: the client says so, does
+#    not wait for it while it catches up (no 10 s stall, no drop), waits for
+#    it once it did; the server present from the start gets every byte, the
+#    late one a tail of the input ending at its end; the client exits 1
+#    saying that 1 of 2 expected receivers has the whole stream and naming
+#    the late one (counting it would be a lie: it lacks the start).
+# Runs in a private network namespace (a multicast group).
 set -euo pipefail
 source "$(dirname "$0")/lib/netns.sh"
 nd_netns_reexec "$0" "$@"
@@ -40,3 +49,47 @@ wait_file_size "$WORK/nc2.out" $((1 << 20)) 20 ||
 nd_stop_ok rproxy
 assert_same_sha "$WORK/ab.bin" "$WORK/nc1.out"
 assert_same_sha "$WORK/b.bin" "$WORK/nc2.out"
+
+# 2. A server joining a running --expect transfer.
+group="239.1.2.15:9970"
+nd_random_file "$WORK/a2.bin" $((2 << 20))
+nd_random_file "$WORK/b2.bin" $((1 << 20))
+nd_random_file "$WORK/c2.bin" $((1 << 20))
+cat "$WORK/a2.bin" "$WORK/b2.bin" "$WORK/c2.bin" >"$WORK/abc2.bin"
+nd_start srv1 "$ND/ndserver" --path "$WORK/srv1.bin" --listen_addr "norm://$group"
+wait_log srv1 "listening on norm://" || fail "srv1 did not start"
+mkfifo "$WORK/in.fifo"
+nd_start client "$ND/ndclient" --path "$WORK/in.fifo" --server_addr "norm://$group?rate=100M&buffer=1M" \
+  --expect 2 --expect-timeout 2
+exec 3>"$WORK/in.fifo"
+cat "$WORK/a2.bin" >&3
+wait_file_size "$WORK/srv1.bin" $((2 << 20)) 20 || fail "srv1 did not get part A"
+# (3>&-: the late server must not hold the client's fifo open.)
+nd_start srv2 "$ND/ndserver" --path "$WORK/srv2.bin" --listen_addr "norm://$group" 3>&-
+wait_log client "receiver 0x[0-9a-f]+ joined [0-9]+ bytes into the stream" 10 ||
+  fail "the client did not hear the late server as a late joiner: $(cat "$WORK/client.err")"
+late=$(grep -Eo "receiver 0x[0-9a-f]+ joined [0-9]+ bytes into" "$WORK/client.err" | awk '{print $2}')
+cat "$WORK/b2.bin" "$WORK/c2.bin" >&3
+# (A late joiner's repairs go on as new data comes: it catches up before the end.)
+wait_log client "receiver $late caught up" 20 ||
+  fail "the late server never caught up: $(grep -i receiver "$WORK/client.err")"
+exec 3>&-
+status=0
+nd_wait client 20 || status=$?
+assert_eq 1 "$status" "ndclient --expect 2 with one receiver from the start and one late joiner"
+grep -Eq "1 of 2 expected receivers acknowledged the whole stream" "$WORK/client.err" ||
+  fail "the client does not say that 1 of 2 has the whole stream: $(cat "$WORK/client.err")"
+grep -Eq "receiver $late: it joined [0-9]+ bytes into the stream and this sender no longer held the stream's start" \
+  "$WORK/client.err" || fail "the client does not name the late joiner: $(cat "$WORK/client.err")"
+! grep -q "did not acknowledge for" "$WORK/client.err" ||
+  fail "a receiver held the transfer up until it was dropped: $(grep -i receiver "$WORK/client.err")"
+size=$(stat -c %s "$WORK/abc2.bin")
+wait_file_size "$WORK/srv1.bin" "$size" 10 || fail "srv1 did not get every byte"
+wait_log srv2 "joined sender 0x[0-9a-f]+'s stream [0-9]+ bytes in" 5 ||
+  fail "srv2 did not say where it joined: $(cat "$WORK/srv2.err")"
+# srv2 acknowledged the end: it has a tail of the input (at least part C).
+wait_until 10 eval '(($(nd_size "$WORK/srv2.bin") >= (1 << 20))) &&
+  cmp -s <(tail -c "$(nd_size "$WORK/srv2.bin")" "$WORK/abc2.bin") "$WORK/srv2.bin"' ||
+  fail "srv2's $(nd_size "$WORK/srv2.bin") bytes are not the input's tail"
+nd_stop_ok srv1 srv2
+assert_same_sha "$WORK/abc2.bin" "$WORK/srv1.bin"

@@ -18,6 +18,10 @@ using Clock = std::chrono::steady_clock;
 // the library posts TX_QUEUE_VACANCY only after a write it refused, so a
 // missed event costs this much, never a hang.
 constexpr int kWaitSliceMs = 100;
+// While a receiver catches up, the library completes a watermark only after
+// asking it NORM's robust factor (20) times: the acknowledgements of the
+// others are looked at this often instead.
+constexpr int kAckPollMs = 10;
 
 // Without --expect, how long the end of a transfer is still repaired.
 constexpr auto kRepairLinger = std::chrono::seconds(5);
@@ -30,12 +34,14 @@ constexpr double kInitialGrtt = 0.01;  // seconds
 constexpr unsigned kGroupSize = 16;
 
 // Probes (NORM_CMD(CC)) every 0.1 s at first, then ever less often up to
-// every 2 s: receivers answer them, so the sender hears of each one within a
+// every 0.5 s: receivers answer them, so the sender hears of each one within a
 // fraction of a second, long before any loss would make it NACK (the
 // library's 1 s first interval left a receiver unheard through a short
-// transfer, and so outside flow control and --expect).
+// transfer, and so outside flow control and --expect). Not every receiver
+// answers every probe: with probes every 2 s, a reverse-proxy's second
+// subscriber was heard 1.7 s after the first; a probe is one small packet.
 constexpr double kProbeIntervalMin = 0.1;
-constexpr double kProbeIntervalMax = 2.0;
+constexpr double kProbeIntervalMax = 0.5;
 
 }  // namespace
 
@@ -45,7 +51,10 @@ NormSink::NormSink(const stage::Endpoint& endpoint, const Params& params, const 
       lossless_(settings.wait_for_streams),
       control_(settings.control),
       expect_(settings.expect_receivers),
-      expect_timeout_(settings.expect_timeout) {
+      expect_timeout_(settings.expect_timeout),
+      segment_size_(params.segment),
+      block_size_(params.block),
+      held_segments_(NormGetStreamBufferSegmentCount(params.buffer, params.segment, params.block)) {
   NormSessionHandle session = session_.handle();
   // The sender only sends from an ephemeral port; receivers send their NACKs
   // and ACKs there (unicast NACKs, norm_source.cpp), so it never binds the
@@ -99,20 +108,10 @@ void NormSink::take_events() {
   NormEvent event;
   while (NormGetNextEvent(NormGetInstance(session_.handle()), &event, false)) {
     switch (event.type) {
-      case NORM_ACKING_NODE_NEW: {
-        NormNodeId id = NormNodeGetId(event.sender);
-        receivers_.push_back({id});
-        // Counted once: one dropped from flow control is added again when heard.
-        if (std::find(seen_.begin(), seen_.end(), id) == seen_.end()) {
-          seen_.push_back(id);
-          stage::add(receivers_seen_, 1);
-        }
-        spdlog::info("{}: receiver {} joined", label_, node_name(id));
-        break;
-      }
+      case NORM_ACKING_NODE_NEW: on_receiver(NormNodeGetId(event.sender)); break;
       case NORM_TX_WATERMARK_COMPLETED:
         watermark_done_ = true;
-        on_watermark();
+        on_watermark(true);
         break;
       case NORM_TX_FLUSH_COMPLETED: flush_done_ = true; break;
       case NORM_SEND_ERROR:
@@ -127,6 +126,59 @@ void NormSink::take_events() {
   }
 }
 
+NormSink::Receiver* NormSink::find_receiver(NormNodeId id) {
+  for (Receiver& receiver : receivers_)
+    if (receiver.id == id) return &receiver;
+  return nullptr;
+}
+
+std::size_t NormSink::waited_for() const {
+  return static_cast<std::size_t>(
+      std::count_if(receivers_.begin(), receivers_.end(), [](const Receiver& r) { return r.waited_for; }));
+}
+
+bool NormSink::start_held() const { return segments_ + (segment_fill_ > 0) + block_size_ <= held_segments_; }
+
+// A receiver heard for the first time (or again, after it was dropped from
+// flow control: the library adds it back when it hears from it).
+void NormSink::on_receiver(NormNodeId id) {
+  if (find_receiver(id)) {
+    spdlog::info("{}: receiver {} heard again", label_, node_name(id));
+    return;
+  }
+  bool at_start = stream_bytes_ == 0;
+  receivers_.push_back({id, stream_bytes_, at_start, at_start});
+  stage::add(receivers_seen_, 1);
+  if (at_start || !lossless_) {  // live input has no flow control
+    spdlog::info("{}: receiver {} joined{}", label_, node_name(id),
+                 at_start ? "" : fmt::format(" {} bytes into the stream", stream_bytes_));
+  } else {
+    spdlog::info("{}: receiver {} joined {} bytes into the stream: repaired from the oldest byte this sender holds, "
+                 "not waited for until it has caught up", label_, node_name(id), stream_bytes_);
+  }
+}
+
+// A receiver not waited for acknowledged: from now on it is. Whether it has
+// the stream from its first byte is decided at its first acknowledgement:
+// only if the sender still holds that byte (nothing it may lack was dropped).
+void NormSink::caught_up(Receiver& receiver) {
+  receiver.waited_for = true;
+  if (!receiver.dropped) receiver.whole = start_held();
+  spdlog::info("{}: receiver {} caught up ({} bytes acknowledged): waited for from now on{}", label_,
+               node_name(receiver.id), watermark_at_,
+               receiver.whole ? "" : receiver.dropped ? "; it fell behind before and may lack bytes"
+                                                      : "; it joined after this sender had dropped the stream's start");
+}
+
+void NormSink::drop(Receiver& receiver) {
+  spdlog::warn("{}: receiver {} did not acknowledge for {} s: not waited for any more (it may lack bytes and does "
+               "not count for --expect)", label_, node_name(receiver.id), kReceiverTimeout.count());
+  receiver.waited_for = false;
+  receiver.whole = false;
+  receiver.dropped = true;
+  NormRemoveAckingNode(session_.handle(), receiver.id);
+}
+
 bool NormSink::on_ready(short) {
   take_events();
   return true;
@@ -134,7 +186,8 @@ bool NormSink::on_ready(short) {
 
 bool NormSink::wait_for_room() {
   pollfd fds[2] = {{session_.fd(), POLLIN, 0}, {control_ ? control_->stop_fd() : -1, POLLIN, 0}};
-  int rc = ::poll(fds, 2, kWaitSliceMs);
+  bool catching_up = watermark_pending_ && waited_for() < receivers_.size();
+  int rc = ::poll(fds, 2, catching_up ? kAckPollMs : kWaitSliceMs);
   if (rc < 0 && errno != EINTR) return false;
   take_events();
   return !(control_ && control_->stop_requested());
@@ -146,6 +199,9 @@ bool NormSink::write_all(const char* data, std::size_t size) {
     data += taken;
     size -= taken;
     stream_bytes_ += taken;
+    segment_fill_ += taken;
+    segments_ += segment_fill_ / segment_size_;
+    segment_fill_ %= segment_size_;
     if (size > 0 && !wait_for_room()) return false;
   }
   return true;
@@ -158,40 +214,52 @@ bool NormSink::write_all(const char* data, std::size_t size) {
 // since (at least step_ = window_/8), so acknowledgements move in small steps
 // and the sender waits only when a whole window is unanswered, not for every
 // round trip. A receiver that stops answering holds the transfer up to the
-// point where it is dropped from the acknowledging set (kReceiverTimeout,
-// logged).
-void NormSink::on_watermark() {
-  if (!watermark_pending_) return;
+// point where it is dropped from flow control (kReceiverTimeout, logged).
+// Only receivers waited for hold it up: a late joiner catching up is not
+// (norm_sink.h). `completed`: the library's NORM_TX_WATERMARK_COMPLETED;
+// otherwise a look at the acknowledgements so far, which moves on as soon
+// as every receiver waited for answered.
+void NormSink::on_watermark(bool completed) {
   NormSessionHandle session = session_.handle();
+  // A receiver not waited for that answered the library's last watermark
+  // (flow control may have moved on without it) has caught up.
+  for (Receiver& receiver : receivers_)
+    if (!receiver.waited_for && NormGetAckingStatus(session, receiver.id) == NORM_ACK_SUCCESS) caught_up(receiver);
+  if (completed) asking_ = false;
+  if (!watermark_pending_) {
+    next_watermark();
+    return;
+  }
   bool all = true;
   for (const Receiver& receiver : receivers_)
-    all &= NormGetAckingStatus(session, receiver.id) == NORM_ACK_SUCCESS;
+    all &= !receiver.waited_for || NormGetAckingStatus(session, receiver.id) == NORM_ACK_SUCCESS;
+  // Nobody waited for: nothing holds the stream up; the library's own
+  // completion decides when the next watermark replaces this one.
+  if (all && !completed && waited_for() == 0) return;
+  // (The library may never complete a watermark: while repairs before it
+  // are pending it does not even ask. The timeout is checked here too.)
   if (!all && Clock::now() - watermark_since_ <= kReceiverTimeout) {
-    NormResetWatermark(session);  // ask the ones that did not answer again
+    if (completed) NormResetWatermark(session);  // ask the ones that did not answer again
     return;
   }
   if (!all) {
-    for (const Receiver& receiver : receivers_) {
-      if (NormGetAckingStatus(session, receiver.id) == NORM_ACK_SUCCESS) continue;
-      spdlog::warn("{}: receiver {} did not acknowledge for {} s: not waited for any more", label_,
-                   node_name(receiver.id), kReceiverTimeout.count());
-      NormRemoveAckingNode(session, receiver.id);
-    }
-    receivers_.erase(std::remove_if(receivers_.begin(), receivers_.end(),
-                                    [&](const Receiver& r) {
-                                      return NormGetAckingStatus(session, r.id) != NORM_ACK_SUCCESS;
-                                    }),
-                     receivers_.end());
+    for (Receiver& receiver : receivers_)
+      if (receiver.waited_for && NormGetAckingStatus(session, receiver.id) != NORM_ACK_SUCCESS) drop(receiver);
   }
   acked_ = watermark_at_;
   watermark_pending_ = false;
   next_watermark();
 }
 
-// Asks for the next acknowledgement when none is pending and enough was written.
+// Asks for the next acknowledgement when none is pending and enough was
+// written, or, while a receiver catches up, when the library finished
+// asking for the last one (an idle stream still finds out when it did).
 void NormSink::next_watermark() {
-  if (watermark_pending_ || finished_ || receivers_.empty() || stream_bytes_ < acked_ + step_) return;
+  if (!lossless_ || watermark_pending_ || finished_ || receivers_.empty()) return;
+  bool catching_up = waited_for() < receivers_.size();
+  if (stream_bytes_ < acked_ + step_ && !(catching_up && !asking_)) return;
   NormSetWatermark(session_.handle(), stream_, false);
+  asking_ = true;
   watermark_at_ = stream_bytes_;
   watermark_pending_ = true;
   watermark_since_ = Clock::now();
@@ -200,11 +268,13 @@ void NormSink::next_watermark() {
 bool NormSink::wait_for_window(std::size_t framed) {
   take_events();
   for (;;) {
-    // Nobody heard from yet: nobody to wait for (--expect waited for them first).
-    if (receivers_.empty()) acked_ = stream_bytes_;
+    // Nobody waited for (none heard from yet, or only late joiners catching
+    // up): nothing holds the stream up (--expect waited for its receivers first).
+    if (waited_for() == 0) acked_ = stream_bytes_;
     next_watermark();
     if (stream_bytes_ + framed <= acked_ + window_) return true;
     if (!wait_for_room()) return false;
+    on_watermark(false);
   }
 }
 
@@ -266,11 +336,17 @@ bool NormSink::write(const stage::Batch& batch) {
   // What is written leaves now, not when a segment fills: live input keeps its
   // pace; for live input the flush is active (NORM_CMD(FLUSH) follows), so a
   // receiver that lost the last packets before a pause asks for them.
-  NormStreamFlush(stream_, false, lossless_ ? NORM_FLUSH_PASSIVE : NORM_FLUSH_ACTIVE);
+  flush_stream(false, lossless_ ? NORM_FLUSH_PASSIVE : NORM_FLUSH_ACTIVE);
   return true;
 }
 
-bool NormSink::wait_for(Clock::time_point until, bool (NormSink::*done)() const) {
+void NormSink::flush_stream(bool eos, NormFlushMode mode) {
+  NormStreamFlush(stream_, eos, mode);
+  if (segment_fill_ > 0) ++segments_;  // the partial segment goes as it is
+  segment_fill_ = 0;
+}
+
+bool NormSink::wait_for(Clock::time_point until, bool (NormSink::*done)()) {
   take_events();
   while (!(this->*done)()) {
     if (control_ && control_->stop_requested()) return false;
@@ -283,43 +359,91 @@ bool NormSink::wait_for(Clock::time_point until, bool (NormSink::*done)() const)
   return true;
 }
 
+// Receivers that acknowledged the end and have the stream from its first
+// byte (norm_sink.h); a late joiner's first acknowledgement decides that.
 std::size_t NormSink::count_acknowledged() {
   std::size_t count = 0;
   for (Receiver& receiver : receivers_) {
     if (!receiver.acknowledged && NormGetAckingStatus(session_.handle(), receiver.id) == NORM_ACK_SUCCESS) {
       receiver.acknowledged = true;
-      spdlog::info("{}: receiver {} acknowledged the whole stream ({} bytes)", label_, node_name(receiver.id),
-                   stage::get(bytes_));
+      if (!receiver.waited_for && !receiver.dropped) receiver.whole = start_held();
+      if (receiver.whole) {
+        spdlog::info("{}: receiver {} acknowledged the whole stream ({} bytes)", label_, node_name(receiver.id),
+                     stage::get(bytes_));
+      } else {
+        spdlog::info("{}: receiver {} acknowledged the end of the stream, but {}", label_, node_name(receiver.id),
+                     not_whole(receiver));
+      }
     }
-    count += receiver.acknowledged;
+    count += receiver.acknowledged && receiver.whole;
   }
-  stage::add(acknowledged_, count - stage::get(acknowledged_));
+  if (count > stage::get(acknowledged_)) stage::add(acknowledged_, count - stage::get(acknowledged_));
   return count;
 }
 
+std::string NormSink::not_whole(const Receiver& receiver) const {
+  if (receiver.dropped) return "it fell behind (not waited for after it was silent): it may lack bytes";
+  return fmt::format("it joined {} bytes into the stream and this sender no longer held the stream's start when it "
+                     "first acknowledged: it may lack bytes", receiver.joined_at);
+}
+
+// --expect can still be met: a receiver with the whole stream has not
+// acknowledged yet, or one heard from now could still get the whole stream.
+bool NormSink::expect_open() const {
+  if (start_held()) return true;
+  return std::any_of(receivers_.begin(), receivers_.end(),
+                     [](const Receiver& r) { return r.whole && !r.acknowledged; });
+}
+
+// The end's watermark completed. (A flow-control watermark the library
+// completed after the sender had moved on posts its event late: the
+// library's own state tells.)
+bool NormSink::watermark_done() {
+  return watermark_done_ && NormGetAckingStatus(session_.handle(), NORM_NODE_ANY) != NORM_ACK_PENDING;
+}
+
+// The end's acknowledgements are in: the library's watermark completed,
+// enough receivers have the whole stream, or none other can (the sender no
+// longer holds the stream's start) and every receiver waited for answered
+// (a late joiner that caught up is repaired to the end too).
+bool NormSink::end_settled() {
+  if (watermark_done() || count_acknowledged() >= expect_) return true;
+  return !start_held() && std::none_of(receivers_.begin(), receivers_.end(),
+                                       [](const Receiver& r) { return r.waited_for && !r.acknowledged; });
+}
+
 // --expect N: the watermark (an ACK request for the end of the stream) is
-// repeated until N receivers acknowledged it or the timeout passes.
+// repeated until N receivers acknowledged it, the timeout passes, or no
+// other receiver can have the whole stream.
 void NormSink::await_acknowledgements() {
   auto until = Clock::now() + expect_timeout_;
   watermark_pending_ = false;  // the end's watermark replaces flow control's
   watermark_done_ = false;
   NormSetWatermark(session_.handle(), stream_, true);
   while (count_acknowledged() < expect_) {
-    if (!wait_for(until, &NormSink::watermark_done)) break;
-    if (count_acknowledged() >= expect_) break;
+    if (!wait_for(until, &NormSink::end_settled)) break;
+    if (count_acknowledged() >= expect_ || !expect_open()) break;
     // Completed, but not by enough receivers (some not heard from yet): ask again.
     watermark_done_ = false;
     NormResetWatermark(session_.handle());
   }
   std::size_t acknowledged = count_acknowledged();
   if (acknowledged >= expect_) return;
-  for (const Receiver& receiver : receivers_)
-    if (!receiver.acknowledged)
+  for (const Receiver& receiver : receivers_) {
+    if (receiver.acknowledged && receiver.whole) continue;
+    if (receiver.dropped || (receiver.acknowledged && !receiver.whole))
+      undelivered_.push_back(fmt::format("{}: receiver {}: {}", label_, node_name(receiver.id), not_whole(receiver)));
+    else if (receiver.joined_at > 0)
+      undelivered_.push_back(fmt::format("{}: receiver {} joined {} bytes into the stream and did not acknowledge "
+                                         "its end", label_, node_name(receiver.id), receiver.joined_at));
+    else
       undelivered_.push_back(fmt::format("{}: receiver {} did not acknowledge the whole stream", label_,
                                          node_name(receiver.id)));
+  }
   std::size_t unknown = expect_ > receivers_.size() ? expect_ - receivers_.size() : 0;
-  std::string why = control_ && control_->stop_requested() ? "stopped" : "after " + std::to_string(
-                                                                             expect_timeout_.count() / 1000) + " s";
+  std::string why = control_ && control_->stop_requested() ? "stopped"
+                    : expect_open() ? "after " + std::to_string(expect_timeout_.count() / 1000) + " s"
+                                    : "(no other can: this sender no longer holds the stream's start)";
   undelivered_.push_back(fmt::format("{}: {} of {} expected receivers acknowledged the whole stream {}{}", label_,
                                      acknowledged, expect_, why,
                                      unknown ? fmt::format(" ({} never heard from)", unknown) : ""));
@@ -347,7 +471,7 @@ void NormSink::linger_for_repairs() {
 void NormSink::flush() {
   if (finished_) return;
   finished_ = true;
-  NormStreamFlush(stream_, true, NORM_FLUSH_ACTIVE);
+  flush_stream(true, NORM_FLUSH_ACTIVE);
   if (!lossless_ || (control_ && control_->stop_requested())) return;  // live input, or stopped: no wait
   if (expect_ > 0) {
     await_acknowledgements();
@@ -367,7 +491,7 @@ void NormSink::report(stage::StatsRows& rows) const {
   row.set(stage::Stat::kSendErrors, stage::get(send_errors_));
   row.set(stage::Stat::kNormReceivers, stage::get(receivers_seen_));
   row.set(stage::Stat::kNormAcknowledged, stage::get(acknowledged_));
-  row.text = fmt::format("  -> {}: sent {} datagrams, {} bytes; {} receivers heard from, {} acknowledged the end",
+  row.text = fmt::format("  -> {}: sent {} datagrams, {} bytes; {} receivers heard from, {} acknowledged the whole stream",
                          label_, stage::get(datagrams_), stage::get(bytes_), stage::get(receivers_seen_),
                          stage::get(acknowledged_));
   if (std::uint64_t dropped = stage::get(dropped_datagrams_))

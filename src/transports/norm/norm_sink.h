@@ -14,6 +14,14 @@
 // with expect_receivers, until that many did or the timeout passed
 // (undelivered() then names who did not); without, for a bounded time during
 // which it still repairs, and it says so.
+//
+// Late joiners: a receiver first heard after the stream began is repaired
+// from the oldest byte the sender holds but not waited for (flow control
+// does not stall the others for its catching up) until it acknowledges a
+// watermark; from then on it is waited for like the rest. It counts for
+// expect_receivers only if the sender still held the stream's first byte
+// when it first acknowledged; one dropped from flow control (silent for
+// kReceiverTimeout) never counts again: either may lack bytes.
 // Called from the pipe's thread only; report() from any thread.
 #include <chrono>
 #include <mutex>
@@ -42,19 +50,32 @@ class NormSink final : public stage::Sink {
  private:
   struct Receiver {
     NormNodeId id;
-    bool acknowledged = false;
+    std::uint64_t joined_at;     // stream bytes written when it was first heard
+    bool waited_for;             // flow control waits for its acknowledgements
+    bool whole;                  // known to have every byte from the stream's first (counts for --expect)
+    bool dropped = false;        // was dropped from flow control: may lack bytes
+    bool acknowledged = false;   // the end of the stream
   };
+  Receiver* find_receiver(NormNodeId id);
+  void on_receiver(NormNodeId id);
+  void caught_up(Receiver& receiver);
+  void drop(Receiver& receiver);
+  bool start_held() const;
+  void flush_stream(bool eos, NormFlushMode mode);
+  std::size_t waited_for() const;
   void take_events();
   bool write_all(const char* data, std::size_t size);  // lossless: waits for room
   bool wait_for_window(std::size_t framed);            // lossless: acknowledged-window flow control
-  void on_watermark();
+  void on_watermark(bool completed);
   void next_watermark();
   void await_receivers();
   bool wait_for_room();
-  bool wait_for(std::chrono::steady_clock::time_point until, bool (NormSink::*done)() const);
-  bool watermark_done() const { return watermark_done_; }
-  bool flush_done() const { return flush_done_; }
+  bool wait_for(std::chrono::steady_clock::time_point until, bool (NormSink::*done)());
+  bool watermark_done();
+  bool end_settled();
+  bool expect_open() const;
   std::size_t count_acknowledged();
+  std::string not_whole(const Receiver& receiver) const;
   void await_acknowledgements();
   void linger_for_repairs();
 
@@ -70,6 +91,14 @@ class NormSink final : public stage::Sink {
   bool watermark_done_ = false;
   bool flush_done_ = false;
   std::uint64_t stream_bytes_ = 0;  // framed bytes written into the stream
+  // NORM segments the stream used at most (a flush sends a partial segment),
+  // against those its buffer holds: while used + a block fits, the stream's
+  // first byte is still there to repair.
+  std::uint64_t segments_ = 0;
+  std::uint64_t segment_fill_ = 0;
+  std::uint64_t segment_size_;
+  std::uint64_t block_size_;
+  std::uint64_t held_segments_;
   // Lossless flow control: the stream may run at most window_ bytes ahead of
   // what every receiver heard from acknowledged (watermarks one after the
   // other, each for at least step_ more bytes).
@@ -78,9 +107,9 @@ class NormSink final : public stage::Sink {
   std::uint64_t acked_ = 0;          // stream bytes every receiver acknowledged
   std::uint64_t watermark_at_ = 0;   // stream bytes the pending watermark covers
   bool watermark_pending_ = false;
+  bool asking_ = false;  // the library asks for a flow-control watermark (not yet completed)
   std::chrono::steady_clock::time_point watermark_since_{};
   std::vector<Receiver> receivers_;
-  std::vector<NormNodeId> seen_;  // every receiver ever heard from
   std::vector<std::string> undelivered_;
   stage::Counter datagrams_{0}, bytes_{0}, dropped_datagrams_{0}, dropped_bytes_{0}, not_sent_bytes_{0};
   stage::Counter receivers_seen_{0}, acknowledged_{0}, send_errors_{0};
