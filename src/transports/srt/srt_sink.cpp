@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
 #include <thread>
 
 #include "net/error.h"
@@ -341,8 +342,22 @@ std::vector<std::string> SrtCallerSink::undelivered() const {
 
 // ---- listener ----
 
-SrtListenerSink::SrtListenerSink(const stage::Endpoint& endpoint, const Settings& settings,
-                                 const stage::OutputSettings& outputs)
+std::shared_ptr<SharedListener> SharedListener::open(const stage::Endpoint& endpoint, const Settings& settings,
+                                                     const stage::OutputSettings& outputs) {
+  static std::mutex registry_mutex;
+  static std::map<std::string, std::weak_ptr<SharedListener>> registry;  // endpoint text -> its listener
+  std::lock_guard lock(registry_mutex);
+  std::weak_ptr<SharedListener>& slot = registry[endpoint.text];
+  std::shared_ptr<SharedListener> listener = slot.lock();
+  if (!listener) {
+    listener = std::make_shared<SharedListener>(endpoint, settings, outputs);
+    slot = listener;
+  }
+  return listener;
+}
+
+SharedListener::SharedListener(const stage::Endpoint& endpoint, const Settings& settings,
+                               const stage::OutputSettings& outputs)
     : settings_(settings), wait_(outputs.wait_for_streams), control_(*outputs.control) {
   Listening listening = listen_on(settings_, endpoint.address, 64);
   listener_ = listening.socket;
@@ -351,13 +366,23 @@ SrtListenerSink::SrtListenerSink(const stage::Endpoint& endpoint, const Settings
   spdlog::info("listening on {} for callers to send to ({})", name_, settings_.file ? "file" : "live");
 }
 
-SrtListenerSink::~SrtListenerSink() {
+SharedListener::~SharedListener() {
   std::lock_guard lock(mutex_);
   for (Link& caller : callers_) srt_close(caller.peer.socket);
   srt_close(listener_);
 }
 
-void SrtListenerSink::accept_callers() {
+void SharedListener::join(const void* sink) {
+  std::lock_guard lock(mutex_);
+  members_.push_back(sink);
+}
+
+void SharedListener::leave(const void* sink) {
+  std::lock_guard lock(mutex_);
+  std::erase(members_, sink);
+}
+
+void SharedListener::accept_callers() {
   for (;;) {
     sockaddr_storage peer{};
     int length = sizeof peer;
@@ -384,7 +409,7 @@ void SrtListenerSink::accept_callers() {
   }
 }
 
-bool SrtListenerSink::wait_for_caller() {
+bool SharedListener::wait_for_caller() {
   int epoll = srt_epoll_create();
   int events = SRT_EPOLL_IN | SRT_EPOLL_ERR;
   srt_epoll_add_usock(epoll, listener_, &events);
@@ -399,7 +424,7 @@ bool SrtListenerSink::wait_for_caller() {
   return !callers_.empty();
 }
 
-void SrtListenerSink::drop(std::list<Link>::iterator it, const char* why) {
+void SharedListener::drop(std::list<Link>::iterator it, const char* why) {
   if (wait_) given_up_ += it->not_sent;
   std::string peer = it->peer.address.to_string();
   std::string text;
@@ -417,7 +442,8 @@ void SrtListenerSink::drop(std::list<Link>::iterator it, const char* why) {
   spdlog::info("srt caller {} {} ({} callers): {}", peer, why, count, text);
 }
 
-bool SrtListenerSink::write(const stage::Batch& batch) {
+bool SharedListener::write(const stage::Batch& batch) {
+  std::lock_guard use(use_mutex_);
   accept_callers();
   show_held_refusals();
   if (wait_ && callers_.empty() && !wait_for_caller()) return true;
@@ -443,14 +469,16 @@ bool SrtListenerSink::write(const stage::Batch& batch) {
 }
 
 // The client's end: every caller acknowledged everything.
-void SrtListenerSink::flush() {
+void SharedListener::flush() {
   if (!wait_) return;
+  std::lock_guard use(use_mutex_);
   for (Link& caller : callers_)
     given_up_ += wait_acknowledged(caller, settings_.file, control_);
 }
 
 // Idle input: take new callers, let go of those who left.
-bool SrtListenerSink::on_ready(short) {
+bool SharedListener::on_ready() {
+  std::lock_guard use(use_mutex_);
   accept_callers();
   show_held_refusals();
   for (auto it = callers_.begin(); it != callers_.end();) {
@@ -467,8 +495,9 @@ bool SrtListenerSink::on_ready(short) {
   return true;
 }
 
-void SrtListenerSink::report(stage::StatsRows& rows) const {
+void SharedListener::report(stage::StatsRows& rows, const void* sink) const {
   std::lock_guard lock(mutex_);
+  if (!reports(sink)) return;  // another sink shows it
   stage::StageStats& row = rows.emplace_back(left_);  // callers that left: their totals
   row.role = stage::StageStats::Role::kListener;
   row.endpoint = endpoint_name_;
@@ -487,8 +516,9 @@ void SrtListenerSink::report(stage::StatsRows& rows) const {
   }
 }
 
-std::vector<std::string> SrtListenerSink::undelivered() const {
+std::vector<std::string> SharedListener::undelivered(const void* sink) const {
   std::lock_guard lock(mutex_);
+  if (!reports(sink)) return {};
   std::uint64_t lost = given_up_;
   for (const Link& caller : callers_) lost += caller.not_sent;
   if (!lost) return {};
