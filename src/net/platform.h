@@ -61,6 +61,13 @@ Handle accept_socket(Handle listener, sockaddr* peer, socklen_t* length);
 // Asks for `bytes` of SO_RCVBUF/SO_SNDBUF past the system's cap where the
 // process may (SO_RCVBUFFORCE); false when not done (the caller asks plainly).
 bool force_buffer_size(Handle fd, int optname, int bytes);
+// The SO_RCVBUF/SO_SNDBUF size a socket has, in the bytes one asks for
+// (Linux reports twice that: its bookkeeping); 0 when it will not say.
+int buffer_size(Handle fd, int optname);
+// How to let a receive buffer of `bytes` past the system's cap, for the
+// warning that one was capped: "Raise it with: sysctl -w ..." ("" where the
+// system has no cap to raise, or none this build knows).
+std::string receive_buffer_hint(int bytes);
 // SO_BINDTODEVICE; 0 or errno (ENOPROTOOPT where the system has none).
 int bind_to_device(Handle fd, const std::string& device);
 // Only this socket's groups are delivered to it, not every group the host
@@ -99,7 +106,8 @@ int receive_batch(Handle fd, BatchMessage* messages, unsigned count);
 // for the first one.
 int send_batch(Handle fd, BatchMessage* messages, unsigned count);
 // Ancillary data the receive path asks for: the socket's drop counter and
-// the GRO segment size. Only with features().kernel_drops / .gro.
+// the GRO segment size. Only with features().kernel_drops / .gro. Systems
+// without these offloads share net/no_offload.cpp.
 void request_drop_reports(Handle fd);
 int enable_gro(Handle fd);
 constexpr std::size_t kReceiveControlSize = 2 * CMSG_SPACE(sizeof(std::uint32_t));

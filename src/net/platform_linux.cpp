@@ -46,6 +46,18 @@ bool force_buffer_size(Handle fd, int optname, int bytes) {
   return ::setsockopt(fd, SOL_SOCKET, force, &bytes, sizeof bytes) == 0;
 }
 
+int buffer_size(Handle fd, int optname) {
+  int doubled = 0;
+  socklen_t size = sizeof doubled;
+  if (::getsockopt(fd, SOL_SOCKET, optname, &doubled, &size) != 0) return 0;
+  return doubled / 2;
+}
+
+std::string receive_buffer_hint(int bytes) {
+  return "Raise it with: sysctl -w net.core.rmem_max=" + std::to_string(bytes) +
+         " (or run it with CAP_NET_ADMIN, as root)";
+}
+
 int bind_to_device(Handle fd, const std::string& device) {
   return ::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device.c_str(), static_cast<socklen_t>(device.size())) == 0
              ? 0

@@ -117,6 +117,33 @@ bool force_buffer_size([[maybe_unused]] Handle fd, [[maybe_unused]] int optname,
 #endif
 }
 
+int buffer_size(Handle fd, int optname) {
+  int size = 0;
+  socklen_t length = sizeof size;
+  if (::getsockopt(fd, SOL_SOCKET, optname, &size, &length) != 0 || size < 0) return 0;
+#if defined(__linux__)
+  size /= 2;  // Linux reports twice what was asked (its bookkeeping); the BSDs report the request
+#endif
+  return size;
+}
+
+// Where each system caps a socket buffer. The BSDs and macOS grant at most
+// kern.ipc.maxsockbuf * MCLBYTES / (MSIZE + MCLBYTES), 8/9 of it
+// (FreeBSD's and XNU's sbreserve): the hint asks for 9/8 of the bytes.
+std::string receive_buffer_hint([[maybe_unused]] int bytes) {
+  [[maybe_unused]] std::string with_overhead = std::to_string(static_cast<long long>(bytes) / 8 * 9 + 9);
+#if defined(__linux__)
+  return "Raise it with: sysctl -w net.core.rmem_max=" + std::to_string(bytes) +
+         " (or run it with CAP_NET_ADMIN, as root)";
+#elif defined(__APPLE__) || defined(__FreeBSD__) || defined(__DragonFly__)
+  return "Raise it with: sysctl -w kern.ipc.maxsockbuf=" + with_overhead;
+#elif defined(__NetBSD__)
+  return "Raise it with: sysctl -w kern.sbmax=" + with_overhead;
+#else
+  return "";
+#endif
+}
+
 int bind_to_device([[maybe_unused]] Handle fd, [[maybe_unused]] const std::string& device) {
 #if defined(SO_BINDTODEVICE)
   return ::setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device.c_str(), static_cast<socklen_t>(device.size())) == 0
@@ -213,11 +240,7 @@ int send_batch(Handle fd, BatchMessage* messages, unsigned count) {
   return sent > 0 ? static_cast<int>(sent) : -1;  // as sendmmsg: the error comes again on the next call
 }
 
-void request_drop_reports(Handle) {}
-int enable_gro(Handle) { return ENOPROTOOPT; }
-ReceivedControl read_receive_control(const msghdr&) { return {}; }
-void set_segment_control(msghdr&, void*, std::uint16_t) {}  // never called: features().gso is false
-std::optional<std::uint32_t> kernel_drops(Handle) { return std::nullopt; }
+// request_drop_reports ... kernel_drops: net/no_offload.cpp.
 
 // pselect() takes nanoseconds (poll() only milliseconds, which makes --rate
 // bursty), but its fd_set holds descriptors below FD_SETSIZE only.

@@ -700,6 +700,16 @@ Handle accept_socket(Handle listener, sockaddr* peer, socklen_t* length) {
 }
 
 bool force_buffer_size(Handle, int, int) { return false; }  // no SO_RCVBUFFORCE: the size asked plainly
+
+int buffer_size(Handle fd, int optname) {
+  int size = 0;
+  socklen_t length = sizeof size;
+  return netdisp_w32_getsockopt(fd, SOL_SOCKET, optname, &size, &length) == 0 && size > 0 ? size : 0;  // as asked
+}
+
+// Windows has no system-wide cap on a socket's buffer (no sysctl to name):
+// the warning says the size granted and no more.
+std::string receive_buffer_hint(int) { return ""; }
 int bind_to_device(Handle, const std::string&) { return ENOPROTOOPT; }
 int deliver_own_groups_only(Handle) { return 0; }  // per-socket membership already
 
@@ -758,11 +768,7 @@ int send_batch(Handle fd, BatchMessage* messages, unsigned count) {
   return sent > 0 ? static_cast<int>(sent) : -1;
 }
 
-void request_drop_reports(Handle) {}
-int enable_gro(Handle) { return ENOPROTOOPT; }
-ReceivedControl read_receive_control(const msghdr&) { return {}; }
-void set_segment_control(msghdr&, void*, std::uint16_t) {}  // never called: features().gso is false
-std::optional<std::uint32_t> kernel_drops(Handle) { return std::nullopt; }
+// request_drop_reports ... kernel_drops: net/no_offload.cpp.
 
 bool wait_readable(Handle fd, std::chrono::nanoseconds timeout) {
   pollfd one{fd, POLLIN, 0};

@@ -119,11 +119,7 @@ void bind_device(int fd, const std::string& device) {
 BufferGrant set_buffer_size(int fd, int optname, int bytes) {
   if (!force_buffer_size(fd, optname, bytes))
     ::setsockopt(fd, SOL_SOCKET, optname, &bytes, sizeof bytes);  // capped at the sysctl; checked below
-  int doubled = 0;
-  socklen_t size = sizeof doubled;
-  ::getsockopt(fd, SOL_SOCKET, optname, &doubled, &size);
-  // The kernel doubles the request to account for its bookkeeping and reports the doubled value.
-  return BufferGrant{bytes, doubled / 2};
+  return BufferGrant{bytes, buffer_size(fd, optname)};
 }
 
 Address local_address(int fd) {

@@ -37,8 +37,9 @@ struct SocketOptions {
   double drain_seconds = 1.0;
 };
 
-// What the kernel granted when asked for a buffer size. The kernel caps
-// SO_RCVBUF at net.core.rmem_max unless the caller may force it.
+// What the kernel granted when asked for a buffer size. The system caps
+// SO_RCVBUF (Linux: at net.core.rmem_max unless the caller may force it;
+// net::receive_buffer_hint says how to raise the cap).
 struct BufferGrant {
   int asked = 0;
   int granted = 0;
@@ -88,8 +89,8 @@ int take_socket_error(int fd);
 // and always for a Unix socket (no MTU, no GSO: UDP_SEGMENT means nothing there).
 std::size_t unfragmented_payload(int fd, int family);
 
-// Ask for `bytes` of SO_RCVBUF/SO_SNDBUF, forcing past the sysctl cap when the
-// process may (CAP_NET_ADMIN). Returns what the kernel granted.
+// Ask for `bytes` of SO_RCVBUF/SO_SNDBUF, forcing past the system's cap when
+// the process may (Linux: CAP_NET_ADMIN). Returns what the kernel granted.
 BufferGrant set_buffer_size(int fd, int optname, int bytes);
 
 Address local_address(int fd);

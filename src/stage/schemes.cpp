@@ -8,6 +8,7 @@
 
 #include "net/endpoint.h"
 #include "net/error.h"
+#include "net/platform.h"
 #include "net/stream_socket.h"
 #include "stage/modules.h"
 #include "stage/pipe.h"
@@ -82,9 +83,9 @@ net::UdpListener listen_datagrams(const Endpoint& endpoint, const InputSettings&
   std::string where = std::string(endpoint.scheme->name) + " " + listener.bound.to_string();
   log_listening(where, fmt::format(" (receive buffer {} KiB)", grant.granted / 1024), settings);
   if (grant.granted < grant.asked) {
-    spdlog::warn("{}: asked for a {} KiB receive buffer, the kernel granted {} KiB; bursts may be dropped. "
-                 "Raise it with: sysctl -w net.core.rmem_max={} (or run it with CAP_NET_ADMIN, as root)",
-                 where, grant.asked / 1024, grant.granted / 1024, grant.asked);
+    std::string hint = net::receive_buffer_hint(grant.asked);  // the system's knob, if it has one
+    spdlog::warn("{}: asked for a {} KiB receive buffer, the kernel granted {} KiB; bursts may be dropped.{}{}",
+                 where, grant.asked / 1024, grant.granted / 1024, hint.empty() ? "" : " ", hint);
   }
   return listener;
 }
