@@ -2,7 +2,8 @@
 # Windows under Wine: ndproxy.exe with three downstreams, one a port nobody
 # listens on, delivers every byte to the two live ones (sha256), keeps
 # running, and counts the dead one's port-unreachable reports (Winsock's
-# WSAECONNRESET on a datagram socket, taken as ECONNREFUSED).
+# WSAECONNRESET on a datagram socket, taken as ECONNREFUSED; Wine gives
+# WSAECONNREFUSED on a later send).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 nd_setup
