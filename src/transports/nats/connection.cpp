@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <vector>
 
@@ -29,6 +30,22 @@ namespace {
 // unreadable file, which parse_target checked already.
 void check(natsStatus status, const Target& target, const std::string& what) {
   if (status != NATS_OK) throw net::Error(target.shown + ": " + what + ": " + status_text(status));
+}
+
+// After the last natsConnection_Destroy the library's threads may still be
+// unrolling (nats.h says so for nats_CloseAndWait): at exit a TLS
+// connection's reader thread still took OpenSSL's locks while OpenSSL's own
+// exit handler freed them (ThreadSanitizer, nats_tls_auth). The library is
+// closed, and its threads waited for, before that handler runs: exit runs
+// handlers in the reverse order of their registration, and ours is
+// registered after a connection was made, when OpenSSL (which libnats starts
+// only for TLS) has registered its own; once more after the first TLS
+// connection. A second close finds the library closed and returns at once.
+constexpr std::int64_t kCloseWaitMs = 500;
+void close_library() { nats_CloseAndWait(kCloseWaitMs); }
+void close_library_at_exit(bool tls) {
+  static std::once_flag plain, secure;
+  std::call_once(tls ? secure : plain, [] { std::atexit(close_library); });
 }
 
 std::string server_list(const Target& target) {
@@ -91,7 +108,9 @@ Connection::Connection(const Target& target) : target_(target), events_(new Even
     check(natsOptions_SetReconnectedCB(options_, on_reconnected, events_), target, "callback");
     check(natsOptions_SetClosedCB(options_, on_closed, events_), target, "callback");
     check(natsOptions_SetErrorHandler(options_, on_error, events_), target, "callback");
-    if (natsStatus status = natsConnection_Connect(&connection_, options_); status != NATS_OK)
+    natsStatus status = natsConnection_Connect(&connection_, options_);
+    close_library_at_exit(target.tls || !target.ca.empty() || !target.cert.empty());
+    if (status != NATS_OK)
       throw net::Error(target.shown + ": cannot connect to " + server_list(target) + ": " + status_text(status));
   } catch (...) {
     natsOptions_Destroy(options_);
