@@ -1,16 +1,14 @@
 // StreamSource (datagram fill), LineSource (--lines on the sending side),
 // LineSink (--lines, --prefix on a receiver) and a stream connection's line
 // framing (framing.h), over real pipes and socket pairs.
-#include <fcntl.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <regex>
 #include <string>
 #include <vector>
 
+#include "fixtures.h"
 #include "net/address.h"
 #include "net/error.h"
 #include "stage/framing.h"
@@ -25,25 +23,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Fds {
-  net::UniqueFd read, write;
-};
-
-Fds make_pipe() {
-  int fds[2];
-  REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-  return {net::UniqueFd(fds[0]), net::UniqueFd(fds[1])};
-}
-
-Fds make_socket_pair() {
-  int fds[2];
-  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
-  return {net::UniqueFd(fds[0]), net::UniqueFd(fds[1])};
-}
-
-void put(const net::UniqueFd& fd, const std::string& text) {
-  REQUIRE(::write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size()));
-}
+using Fds = test::FdPair;
+using test::make_pipe;
+using test::make_socket_pair;
+using test::put;
 
 // The datagrams of one read() that returned data, waiting on poll_fd() up to
 // `deadline`; empty when none came (or the source ended: *ended).

@@ -1,41 +1,39 @@
+// StreamBuffer over a non-blocking pipe (tagged [pipe_capacity]: a pipe of a fixed
+// capacity, which Windows' blocking pipes and its socket pairs are not) and
+// over a socket pair.
 #include "stage/stream_buffer.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <string>
 #include <vector>
 
+#include "fixtures.h"
+#include "net/platform.h"
 #include "testing.h"
 
 using namespace netdisp::stage;
+using netdisp::test::FdPair;
 
 namespace {
 
-// A pipe whose write end is non-blocking and holds one page: a stdout nobody reads.
+// A non-blocking pipe that holds one page (Linux; elsewhere the system's
+// size): a stdout nobody reads. Its capacity is what one write took before
+// EAGAIN, read back out before the test.
 struct SmallPipe {
-  SmallPipe() {
-    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-    REQUIRE(::fcntl(fds[1], F_SETPIPE_SZ, 4096) >= 4096);
-    REQUIRE(::fcntl(fds[1], F_SETFL, O_NONBLOCK) == 0);
-    capacity = static_cast<std::size_t>(::fcntl(fds[1], F_GETPIPE_SZ));
+  SmallPipe() : fds(netdisp::test::make_pipe(true)) {
+    netdisp::net::grow_pipe(fds.write.get(), 4096);
+    std::string fill(1 << 20, 'f');
+    iovec all{fill.data(), fill.size()};
+    ssize_t n = ::writev(fds.write.get(), &all, 1);
+    REQUIRE(n > 0);
+    capacity = static_cast<std::size_t>(n);
+    REQUIRE(drain().size() == capacity);
   }
-  ~SmallPipe() {
-    ::close(fds[0]);
-    ::close(fds[1]);
-  }
-  std::string drain() {
-    std::string got;
-    char buf[65536];
-    ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
-    ssize_t n;
-    while ((n = ::read(fds[0], buf, sizeof buf)) > 0) got.append(buf, static_cast<std::size_t>(n));
-    return got;
-  }
-  StreamFd out() const { return StreamFd{fds[1], StreamFd::Kind::kWrite}; }
-  int fds[2];
+  std::string drain() { return netdisp::test::take_all(fds.read); }  // EAGAIN ends it: non-blocking
+  StreamFd out() const { return StreamFd{fds.write.get(), StreamFd::Kind::kWrite}; }
+  FdPair fds;
   std::size_t capacity = 0;
 };
 
@@ -62,7 +60,7 @@ struct Datagrams {
 }  // namespace
 
 TEST_CASE("stream buffer keeps the rest of a partly written datagram and drops whole ones past its limit",
-          "[stream_buffer]") {
+          "[stream_buffer][pipe_capacity]") {
   SmallPipe pipe;
   // The first datagram overflows the pipe: its rest is kept whatever the
   // limit; the second fits the limit after it; the third does not.
@@ -97,9 +95,8 @@ TEST_CASE("stream buffer keeps the rest of a partly written datagram and drops w
 
 TEST_CASE("stream buffer writes straight through while the reader keeps up, and after a flush",
           "[stream_buffer]") {
-  int fds[2];
-  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
-  StreamFd out{fds[0], StreamFd::Kind::kSend};  // a blocking socket: MSG_DONTWAIT keeps it from blocking
+  FdPair pair = netdisp::test::make_socket_pair();
+  StreamFd out{pair.read.get(), StreamFd::Kind::kSend};  // a blocking socket: MSG_DONTWAIT keeps it from blocking
   StreamBuffer buffer(1 << 20);
   Datagrams small({100, 0, 200});
   StreamResult result = buffer.write(out, small.batch());
@@ -123,18 +120,16 @@ TEST_CASE("stream buffer writes straight through while the reader keeps up, and 
   std::size_t received = 0;
   char buf[65536];
   while (received < sent + kept) {
-    ssize_t n = ::recv(fds[1], buf, sizeof buf, MSG_DONTWAIT);
+    ssize_t n = ::recv(pair.write.get(), buf, sizeof buf, MSG_DONTWAIT);
     if (n > 0) received += static_cast<std::size_t>(n);
     result = buffer.flush(out);
     REQUIRE((result.error == 0 || result.error == EAGAIN));
   }
   CHECK(buffer.empty());
   CHECK(received == sent + kept);
-  ::close(fds[0]);
-  ::close(fds[1]);
 }
 
-TEST_CASE("stream buffer reports an error and the bytes it could not write", "[stream_buffer]") {
+TEST_CASE("stream buffer reports an error and the bytes it could not write", "[stream_buffer][pipe_capacity]") {
   ::signal(SIGPIPE, SIG_IGN);  // as netdisp does: EPIPE is an outcome, not a signal
   SmallPipe pipe;
   Datagrams data({pipe.capacity + 500, 100});
@@ -142,8 +137,7 @@ TEST_CASE("stream buffer reports an error and the bytes it could not write", "[s
   StreamResult result = buffer.write(pipe.out(), data.batch());
   REQUIRE(result.error == EAGAIN);
   CHECK(buffer.size() == 600);
-  ::close(pipe.fds[0]);
-  pipe.fds[0] = ::open("/dev/null", O_RDONLY | O_CLOEXEC);  // the reader left
+  pipe.fds.read.reset();  // the reader left
   result = buffer.write(pipe.out(), Datagrams({50}).batch());
   CHECK(result.failed());
   CHECK(result.error == EPIPE);

@@ -1,9 +1,13 @@
+// StreamSink over TCP everywhere, and over Unix sockets (tagged [unix])
+// where the system has them (not in the Windows build's tests). [send_queue]:
+// counts the bytes a dead connection's kernel held, or sees that the peer
+// did not take them (net::send_queue_bytes), which Windows cannot say. [bulk]: 8 MiB read 1 KiB at a time, which did
+// not end in 300 s under Wine (not yet known whether it hangs there).
 #include "stage/stream_sink.h"
 
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -16,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "fixtures.h"
 #include "net/address.h"
 #include "net/error.h"
 #include "net/unique_fd.h"
@@ -74,25 +79,13 @@ struct Listener {
   net::UniqueFd accept() const {
     pollfd p{fd.get(), POLLIN, 0};
     if (::poll(&p, 1, 5000) != 1) return net::UniqueFd();
-    return net::UniqueFd(::accept4(fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    return net::UniqueFd(::accept(fd.get(), nullptr, nullptr));
   }
   net::UniqueFd fd;
   net::Address address;
 };
 
-// A private directory for Unix socket files, removed at the end.
-struct TempDir {
-  TempDir() {
-    char name[] = "/tmp/nd-stream-sink-XXXXXX";
-    REQUIRE(::mkdtemp(name) != nullptr);
-    path = name;
-  }
-  ~TempDir() {
-    ::unlink((path + "/sink.sock").c_str());
-    ::rmdir(path.c_str());
-  }
-  std::string path;
-};
+using test::TempDir;  // a private directory for Unix socket files
 
 // Reads until EOF, `limit` bytes or 10 s, at most `chunk` bytes per read.
 std::string receive(int fd, std::size_t limit = SIZE_MAX, std::size_t chunk = 65536) {
@@ -117,42 +110,48 @@ StreamSink::Settings waiting() {
   return settings;
 }
 
+// Every byte reaches a reader that takes 1 KiB at a time (TCP or Unix).
+void check_slow_reader(const net::Address& address) {
+  ::signal(SIGPIPE, SIG_IGN);
+  Listener listener(address);
+  stage::Control control;
+  StreamSink sink(listener.address, "test", waiting(), control);
+  net::UniqueFd peer = listener.accept();
+  REQUIRE(peer.valid());
+  auto reader = std::async(std::launch::async, [&] { return receive(peer.get(), SIZE_MAX, 1024); });
+
+  const std::size_t total = 8 << 20;
+  std::string data = pattern(0, total);
+  std::size_t given = 0;
+  bool all_handed_over = true;
+  for (std::size_t at = 0; at < total; at += 256 * 1024) {
+    std::string part = data.substr(at, 256 * 1024);
+    Datagrams datagrams(part, 1000);
+    REQUIRE(sink.write(datagrams.batch()));
+    given += part.size();
+    // Backpressure: the kernel took all of it before write() returned.
+    all_handed_over = all_handed_over && sink.totals().sent == given;
+  }
+  CHECK(all_handed_over);
+  sink.flush();
+  std::string got = reader.get();
+  CHECK(got.size() == total);
+  CHECK(got == data);
+  CHECK(sink.delivered_everything());
+  CHECK(sink.undelivered().empty());
+  CHECK(sink.totals().sent == total);
+}
+
 }  // namespace
 
-TEST_CASE("stream sink under kWait hands every byte to a slow reader before write returns", "[stream_sink]") {
-  ::signal(SIGPIPE, SIG_IGN);
-  TempDir dir;
-  std::vector<net::Address> where = {net::parse_address("127.0.0.1:0", net::PortRule::kZeroAllowed),
-                                     net::unix_address(dir.path + "/sink.sock")};
-  for (const net::Address& address : where) {
-    Listener listener(address);
-    stage::Control control;
-    StreamSink sink(listener.address, "test", waiting(), control);
-    net::UniqueFd peer = listener.accept();
-    REQUIRE(peer.valid());
-    auto reader = std::async(std::launch::async, [&] { return receive(peer.get(), SIZE_MAX, 1024); });
+TEST_CASE("stream sink under kWait hands every byte to a slow reader before write returns", "[stream_sink][bulk]") {
+  check_slow_reader(net::parse_address("127.0.0.1:0", net::PortRule::kZeroAllowed));
+}
 
-    const std::size_t total = 8 << 20;
-    std::string data = pattern(0, total);
-    std::size_t given = 0;
-    bool all_handed_over = true;
-    for (std::size_t at = 0; at < total; at += 256 * 1024) {
-      std::string part = data.substr(at, 256 * 1024);
-      Datagrams datagrams(part, 1000);
-      REQUIRE(sink.write(datagrams.batch()));
-      given += part.size();
-      // Backpressure: the kernel took all of it before write() returned.
-      all_handed_over = all_handed_over && sink.totals().sent == given;
-    }
-    CHECK(all_handed_over);
-    sink.flush();
-    std::string got = reader.get();
-    CHECK(got.size() == total);
-    CHECK(got == data);
-    CHECK(sink.delivered_everything());
-    CHECK(sink.undelivered().empty());
-    CHECK(sink.totals().sent == total);
-  }
+TEST_CASE("stream sink under kWait hands every byte to a slow Unix reader before write returns",
+          "[stream_sink][unix]") {
+  TempDir dir;
+  check_slow_reader(net::unix_address(dir.file("sink.sock")));
 }
 
 TEST_CASE("stream sink under kDrop drops whole datagrams past its buffer and never part of one", "[stream_sink]") {
@@ -240,7 +239,7 @@ TEST_CASE("stream sink: a stop request ends a kWait write within a second", "[st
 }
 
 TEST_CASE("stream sink reconnects after the peer closes and resumes with what the kernel had not taken",
-          "[stream_sink]") {
+          "[stream_sink][send_queue]") {
   ::signal(SIGPIPE, SIG_IGN);
   auto first = std::make_unique<Listener>();
   std::uint16_t port = first->address.port();
@@ -325,40 +324,48 @@ TEST_CASE("stream sink gives up after the reconnect timeout and says why", "[str
   CHECK(totals.not_sent > 0);
 }
 
-TEST_CASE("stream sink flush reports everything acknowledged after a clean close, and not after a reset",
-          "[stream_sink]") {
+namespace {
+
+// flush() after the peer closed cleanly, then after it reset the connection.
+void check_flush_after_close(const net::Address& address) {
   ::signal(SIGPIPE, SIG_IGN);
-  TempDir dir;
-  std::vector<net::Address> where = {net::parse_address("127.0.0.1:0", net::PortRule::kZeroAllowed),
-                                     net::unix_address(dir.path + "/sink.sock")};
   std::string data = pattern(0, 64 * 1024);
   Datagrams datagrams(data, 1000);
-  for (const net::Address& address : where) {
-    INFO(address.to_string());
-    ::unlink((dir.path + "/sink.sock").c_str());
-    Listener listener(address);
-    stage::Control control;
-    {
-      StreamSink sink(listener.address, "test", waiting(), control);
-      net::UniqueFd peer = listener.accept();
-      auto reader = std::async(std::launch::async, [&] { return receive(peer.get()); });
-      REQUIRE(sink.write(datagrams.batch()));
-      sink.flush();
-      CHECK(reader.get() == data);
-      CHECK(sink.delivered_everything());
-    }
-    {
-      StreamSink sink(listener.address, "test", waiting(), control);
-      net::UniqueFd peer = listener.accept();
-      REQUIRE(sink.write(datagrams.batch()));  // the kernels take it all; nobody reads
-      peer.reset();                            // closed with the data unread: a reset
-      sink.flush();
-      CHECK(!sink.delivered_everything());
-      CHECK(!sink.undelivered().empty());
-      // A Unix peer's unread bytes are seen from here (TCP's were acknowledged).
-      if (address.family() == AF_UNIX) CHECK(sink.totals().possibly_lost == data.size());
-    }
+  Listener listener(address);
+  stage::Control control;
+  {
+    StreamSink sink(listener.address, "test", waiting(), control);
+    net::UniqueFd peer = listener.accept();
+    auto reader = std::async(std::launch::async, [&] { return receive(peer.get()); });
+    REQUIRE(sink.write(datagrams.batch()));
+    sink.flush();
+    CHECK(reader.get() == data);
+    CHECK(sink.delivered_everything());
   }
+  {
+    StreamSink sink(listener.address, "test", waiting(), control);
+    net::UniqueFd peer = listener.accept();
+    REQUIRE(sink.write(datagrams.batch()));  // the kernels take it all; nobody reads
+    peer.reset();                            // closed with the data unread: a reset
+    sink.flush();
+    CHECK(!sink.delivered_everything());
+    CHECK(!sink.undelivered().empty());
+    // A Unix peer's unread bytes are seen from here (TCP's were acknowledged).
+    if (address.family() == AF_UNIX) CHECK(sink.totals().possibly_lost == data.size());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("stream sink flush reports everything acknowledged after a clean close, and not after a reset",
+          "[stream_sink][send_queue]") {
+  check_flush_after_close(net::parse_address("127.0.0.1:0", net::PortRule::kZeroAllowed));
+}
+
+TEST_CASE("stream sink flush over a Unix socket: all acknowledged after a clean close, the unread bytes counted after a reset",
+          "[stream_sink][unix]") {
+  TempDir dir;
+  check_flush_after_close(net::unix_address(dir.file("sink.sock")));
 }
 
 TEST_CASE("stream sink under kWait refuses to start when the destination refuses", "[stream_sink]") {
@@ -380,7 +387,7 @@ TEST_CASE("stream sink under kWait refuses to start when the destination refuses
 }
 
 TEST_CASE("stream sink under kDrop never waits for an absent destination and counts what it drops meanwhile",
-          "[stream_sink]") {
+          "[stream_sink][send_queue]") {
   ::signal(SIGPIPE, SIG_IGN);
   auto first = std::make_unique<Listener>();
   std::uint16_t port = first->address.port();
