@@ -75,7 +75,7 @@ wait_until 10 eval '(($(stored) > before))' || fail "the proxy stored nothing in
 start=$(date +%s%3N)
 nd_stop_ok proxy
 stop_ms=$(($(date +%s%3N) - start))
-((stop_ms < 1000)) || fail "the JetStream proxy took $stop_ms ms to stop"
+nd_check_stop_ms "$stop_ms" "the JetStream proxy"
 nd_stop feed >/dev/null 2>&1 || true
 
 # A server without JetStream: one line.

@@ -25,7 +25,7 @@ stop_fast() {
   local start=$(date +%s%3N) took
   nd_stop_ok "$1"
   took=$(($(date +%s%3N) - start))
-  ((took < 1000)) || fail "$1 took $took ms to stop"
+  nd_check_stop_ms "$took" "$1"
   echo "$1 stopped in $took ms"
 }
 lines_at_least() { (($(nd_lines) >= $1)); }

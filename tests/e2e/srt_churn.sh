@@ -16,7 +16,13 @@ printf '%01000d' 0 >"$WORK/in.bin"
 nd_start srv "$ND/ndserver" --path "$WORK/out.bin" --listen-addr "srt://127.0.0.1:0"
 server=$(nd_listen_addr srv srt)
 pid=$(nd_pid srv)
-fds() { find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+fds() {
+  local n
+  n=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 | wc -l)
+  # Under ThreadSanitizer its symbolizer's two pipes are not the server's (nd_tsan).
+  if nd_tsan && pgrep -P "$pid" -f llvm-symbolizer >/dev/null; then n=$((n - 2)); fi
+  echo "$n"
+}
 threads() { awk '/^Threads:/ {print $2}' "/proc/$pid/status"; }
 send() { "$ND/ndclient" --path "$WORK/in.bin" --server-addr "srt://$server" --linger 0 2>"$WORK/client$1.err"; }
 
@@ -55,6 +61,6 @@ wait_until 10 eval '(($(grep -c "srt caller [^ ]* connected" "$WORK/srv.err") ==
 start=$(date +%s%N)
 nd_stop_ok srv
 ms=$((($(date +%s%N) - start) / 1000000))
-((ms < 1000)) || fail "the server took $ms ms to stop with a caller connected"
+nd_check_stop_ms "$ms" "the server (a caller connected)"
 nd_stop live || true
 echo "$callers callers came and went (fds $fds0, threads $threads0 before and after); stopped in $ms ms"
