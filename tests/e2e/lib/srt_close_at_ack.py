@@ -41,7 +41,7 @@ def send(srt, host, port, data):
     while left.value and time.monotonic() < deadline:
         if srt.srt_getsndbuffer(sock, ctypes.byref(blocks), ctypes.byref(left)) < 0:
             sys.exit("srt_close_at_ack: " + srt.srt_getlasterror_str().decode())
-        time.sleep(0.002)
+        time.sleep(0.002)  # poll step until the deadline (libsrt has no acknowledgement event)
     srt.srt_close(sock)
     if left.value:
         sys.exit(f"srt_close_at_ack: {left.value} bytes not acknowledged in 10 s")
