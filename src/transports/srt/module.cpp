@@ -1,11 +1,13 @@
 // srt:// — the module's entry (stage/transport.h): libsrt's live and file
-// transfers as sources (srt_source.h) and destinations (srt_sink.h).
+// transfers as sources (srt_source.h) and destinations (srt_caller_sink.h,
+// srt_listener_sink.h).
 #include "net/error.h"
 #include "stage/framing.h"
 #include "stage/pipe.h"
 #include "stage/transport.h"
+#include "transports/srt/srt_caller_sink.h"
 #include "transports/srt/srt_common.h"
-#include "transports/srt/srt_sink.h"
+#include "transports/srt/srt_listener_sink.h"
 #include "transports/srt/srt_source.h"
 #include "version.h"
 

@@ -41,7 +41,7 @@ struct Settings {
 
 // transtype=file's end-of-data probe: a message a sender adds after its
 // input while the tail of what it sent is unacknowledged (see
-// srt_sink.cpp), so that the receiver sees a lost last packet as a gap and
+// srt_link.cpp), so that the receiver sees a lost last packet as a gap and
 // asks for it again; a file-mode receiver drops every probe. No data message
 // is ever equal to it: Link::send splits such a piece in two.
 inline constexpr char kTailProbeText[] = "\0netdisp srt end-of-data probe";
