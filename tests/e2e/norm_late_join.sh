@@ -6,14 +6,17 @@
 #    subscriber connected from the start gets every byte. The upstream sends
 #    part A, the second subscriber joins (its receiver answers the sender),
 #    the upstream sends part B: the first subscriber has A then B, the second
-#    exactly B.
+#    exactly B, and its receiver logs that it joined the sender's stream at
+#    part B's first datagram (the stream offset NORM_SYNC_CURRENT gives).
 # 2. A server that joins an ndclient --expect 2 transfer after the sender's
 #    buffer (buffer=1M) dropped the stream's start: the client says so, does
 #    not wait for it while it catches up (no 10 s stall, no drop), waits for
 #    it once it did; the server present from the start gets every byte, the
 #    late one a tail of the input ending at its end; the client exits 1
 #    saying that 1 of 2 expected receivers has the whole stream and naming
-#    the late one (counting it would be a lie: it lacks the start).
+#    the late one (counting it would be a lie: it lacks the start). The late
+#    server's first datagram is not before the oldest byte the client said
+#    it held when it heard the server.
 # Runs in a private network namespace (a multicast group).
 set -euo pipefail
 source "$(dirname "$0")/lib/netns.sh"
@@ -49,6 +52,15 @@ wait_file_size "$WORK/nc2.out" $((1 << 20)) 20 ||
 nd_stop_ok rproxy
 assert_same_sha "$WORK/ab.bin" "$WORK/nc1.out"
 assert_same_sha "$WORK/b.bin" "$WORK/nc2.out"
+# Part A in the stream: 1049 datagrams (1048 of 1000 bytes, one of 576),
+# each after its 4-byte length. The late subscriber's figure may be short by
+# the segments before the first message start it heard (under a datagram).
+part_a=$((1048576 + 4 * 1049))
+offset=$(grep -Eo "joined sender 0x[0-9a-f]+'s stream [0-9]+ bytes in" "$WORK/rproxy.err" | awk '{print $5}' |
+  sort -n | tail -n 1)
+((${offset:-0} > part_a - 1004 && offset <= part_a)) ||
+  fail "the late subscriber says it joined at stream byte ${offset:-?}, not at part B's $part_a:" \
+    "$(grep "joined sender" "$WORK/rproxy.err")"
 
 # 2. A server joining a running --expect transfer.
 group="239.1.2.15:9970"
@@ -85,11 +97,18 @@ grep -Eq "receiver $late: it joined [0-9]+ bytes into the stream and this sender
   fail "a receiver held the transfer up until it was dropped: $(grep -i receiver "$WORK/client.err")"
 size=$(stat -c %s "$WORK/abc2.bin")
 wait_file_size "$WORK/srv1.bin" "$size" 10 || fail "srv1 did not get every byte"
-wait_log srv2 "joined sender 0x[0-9a-f]+'s stream [0-9]+ bytes in" 5 ||
-  fail "srv2 did not say where it joined: $(cat "$WORK/srv2.err")"
+wait_log srv2 "joined sender 0x[0-9a-f]+'s stream after its start .* the sender logs where receiver $late joined" 5 ||
+  fail "srv2 did not say that it joined after the stream's start: $(cat "$WORK/srv2.err")"
 # srv2 acknowledged the end: it has a tail of the input (at least part C).
 wait_until 10 eval '(($(nd_size "$WORK/srv2.bin") >= (1 << 20))) &&
   cmp -s <(tail -c "$(nd_size "$WORK/srv2.bin")" "$WORK/abc2.bin") "$WORK/srv2.bin"' ||
   fail "srv2's $(nd_size "$WORK/srv2.bin") bytes are not the input's tail"
 nd_stop_ok srv1 srv2
 assert_same_sha "$WORK/abc2.bin" "$WORK/srv1.bin"
+# Where srv2's first datagram lies in the stream (8192-byte datagrams, each
+# after its 4-byte length), against the oldest byte the client held.
+oldest=$(grep -Eo "receiver $late joined [0-9]+ bytes into the stream: repaired from byte [0-9]+ at the earliest" \
+  "$WORK/client.err" | awk '{print $(NF - 3)}')
+first=$(((size - $(nd_size "$WORK/srv2.bin")) / 8192 * 8196))
+((${oldest:-0} > 0 && oldest <= first)) ||
+  fail "srv2's first datagram is at stream byte $first, before the oldest the client held (${oldest:-?})"

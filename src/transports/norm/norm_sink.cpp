@@ -54,7 +54,8 @@ NormSink::NormSink(const stage::Endpoint& endpoint, const Params& params, const 
       expect_timeout_(settings.expect_timeout),
       segment_size_(params.segment),
       block_size_(params.block),
-      held_segments_(NormGetStreamBufferSegmentCount(params.buffer, params.segment, params.block)) {
+      held_segments_(NormGetStreamBufferSegmentCount(params.buffer, params.segment, params.block)),
+      block_starts_(2 * held_segments_ / block_size_, 0) {
   NormSessionHandle session = session_.handle();
   // The sender only sends from an ephemeral port; receivers send their NACKs
   // and ACKs there (unicast NACKs, norm_source.cpp), so it never binds the
@@ -137,7 +138,33 @@ std::size_t NormSink::waited_for() const {
       std::count_if(receivers_.begin(), receivers_.end(), [](const Receiver& r) { return r.waited_for; }));
 }
 
+// One buffer's segments, not the two the library holds (oldest_held_byte):
+// a late joiner asks back only its own window, so the second buffer's worth
+// of start is not known to reach it.
 bool NormSink::start_held() const { return segments_ + (segment_fill_ > 0) + block_size_ <= held_segments_; }
+
+// Segments completed since `segments_before` (all full but one a flush
+// closed, which ends at stream_bytes_): the stream byte where each block
+// begun among them starts.
+void NormSink::note_blocks(std::uint64_t segments_before) {
+  for (std::uint64_t k = segments_before / block_size_ * block_size_ + block_size_; k <= segments_; k += block_size_)
+    block_starts_[(k / block_size_) % block_starts_.size()] =
+        stream_bytes_ - segment_fill_ - (segments_ - k) * segment_size_;
+}
+
+// The library keeps the last blocks it wrote, the one being written
+// included, and recycles the oldest for a new one: twice the blocks of
+// buffer= (NormStreamOpen opens its stream double-buffered; seen: a server
+// that joined when 39.3 MB were written got the stream from 14.6 MB, with
+// 16.7 MB in one buffer). A late joiner is repaired from this byte or later:
+// a NORM receiver asks back at most its own window from the first packet it
+// hears, and a receiver that reads late skips what the library gave up.
+std::uint64_t NormSink::oldest_held_byte() const {
+  std::uint64_t used = segments_ + (segment_fill_ > 0);
+  std::uint64_t blocks = block_starts_.size();
+  if (used == 0 || (used - 1) / block_size_ < blocks) return 0;
+  return block_starts_[((used - 1) / block_size_ - blocks + 1) % blocks];
+}
 
 // A receiver heard for the first time (or again, after it was dropped from
 // flow control: the library adds it back when it hears from it).
@@ -153,8 +180,9 @@ void NormSink::on_receiver(NormNodeId id) {
     spdlog::info("{}: receiver {} joined{}", label_, node_name(id),
                  at_start ? "" : fmt::format(" {} bytes into the stream", stream_bytes_));
   } else {
-    spdlog::info("{}: receiver {} joined {} bytes into the stream: repaired from the oldest byte this sender holds, "
-                 "not waited for until it has caught up", label_, node_name(id), stream_bytes_);
+    spdlog::info("{}: receiver {} joined {} bytes into the stream: repaired from byte {} at the earliest (the oldest "
+                 "this sender holds), not waited for until it has caught up", label_, node_name(id), stream_bytes_,
+                 oldest_held_byte());
   }
 }
 
@@ -198,10 +226,12 @@ bool NormSink::write_all(const char* data, std::size_t size) {
     unsigned int taken = NormStreamWrite(stream_, data, static_cast<unsigned int>(size));
     data += taken;
     size -= taken;
+    std::uint64_t before = segments_;
     stream_bytes_ += taken;
     segment_fill_ += taken;
     segments_ += segment_fill_ / segment_size_;
     segment_fill_ %= segment_size_;
+    note_blocks(before);
     if (size > 0 && !wait_for_room()) return false;
   }
   return true;
@@ -342,8 +372,10 @@ bool NormSink::write(const stage::Batch& batch) {
 
 void NormSink::flush_stream(bool eos, NormFlushMode mode) {
   NormStreamFlush(stream_, eos, mode);
+  std::uint64_t before = segments_;
   if (segment_fill_ > 0) ++segments_;  // the partial segment goes as it is
   segment_fill_ = 0;
+  note_blocks(before);
 }
 
 bool NormSink::wait_for(Clock::time_point until, bool (NormSink::*done)()) {

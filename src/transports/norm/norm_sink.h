@@ -61,6 +61,8 @@ class NormSink final : public stage::Sink {
   void caught_up(Receiver& receiver);
   void drop(Receiver& receiver);
   bool start_held() const;
+  void note_blocks(std::uint64_t segments_before);
+  std::uint64_t oldest_held_byte() const;
   void flush_stream(bool eos, NormFlushMode mode);
   std::size_t waited_for() const;
   void take_events();
@@ -99,6 +101,9 @@ class NormSink final : public stage::Sink {
   std::uint64_t segment_size_;
   std::uint64_t block_size_;
   std::uint64_t held_segments_;
+  // The stream byte at which each block the library holds began, by block
+  // number modulo the blocks it holds (oldest_held_byte()).
+  std::vector<std::uint64_t> block_starts_;
   // Lossless flow control: the stream may run at most window_ bytes ahead of
   // what every receiver heard from acknowledged (watermarks one after the
   // other, each for at least step_ more bytes).

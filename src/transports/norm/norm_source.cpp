@@ -28,6 +28,7 @@ std::uint32_t frame_length(const char* p) {
 NormSource::NormSource(const stage::Endpoint& endpoint, const Params& params, const net::SocketOptions& sockets,
                        Join join)
     : label_(endpoint.to_string()),
+      join_(join),
       session_(endpoint.address, params.id ? params.id : next_node_id(), label_),
       arena_(kArenaSize) {
   NormSessionHandle session = session_.handle();
@@ -120,6 +121,32 @@ void NormSource::take_events() {
   }
 }
 
+// Where this receiver starts in a sender's stream, said once, at the first
+// message start it found. What libnorm (1.5.9) tells a receiver differs by
+// sync policy (normObject.cpp): under NORM_SYNC_CURRENT the read offset
+// starts at the stream offset that the first packet heard carries, so it is
+// the sender's figure, short by the segments skipped to the first message
+// start (less than a datagram). Under NORM_SYNC_STREAM it starts at 0 at the
+// block the receiver synced to, whatever the sender's offset there, and
+// blocks skipped because the sender no longer held them never add to it: a
+// late joiner cannot learn from the library where it joined. The line used
+// to print that offset as the join point (a few bytes, for a server that
+// joined megabytes in); now it says what is known and points at the figure
+// the sender logs for this receiver's node id.
+void NormSource::log_join(Stream& stream) {
+  if (stream.joined) return;
+  stream.joined = true;
+  if (join_ == Join::kFromNow) {
+    std::uint32_t offset = NormStreamGetReadOffset(stream.handle);
+    spdlog::info("{}: joined sender {}'s stream {} bytes in (the first datagram start heard; node {})", label_,
+                 node_name(stream.sender), offset, node_name(session_.id()));
+    return;
+  }
+  spdlog::info("{}: joined sender {}'s stream after its start (the sender no longer held its first bytes): from the "
+               "oldest datagram it still held; NORM tells a receiver no stream offset, the sender logs where "
+               "receiver {} joined", label_, node_name(stream.sender), node_name(session_.id()));
+}
+
 // After a gap the library could not repair: on to the next message start;
 // the bytes skipped (with the datagram cut by the gap) are counted.
 void NormSource::resync(Stream& stream, const char* why) {
@@ -131,8 +158,7 @@ void NormSource::resync(Stream& stream, const char* why) {
   if (!stream.delivered) {
     // Not a loss: where a receiver joining a running stream starts (the
     // sender no longer held its start), before it handed out any datagram.
-    spdlog::info("{}: joined sender {}'s stream {} bytes in", label_, node_name(stream.sender),
-                 NormStreamGetReadOffset(stream.handle));
+    if (join_ == Join::kFromStart) log_join(stream);
     return;
   }
   stage::add(breaks_, 1);
@@ -147,9 +173,12 @@ void NormSource::resync(Stream& stream, const char* why) {
 void NormSource::fill(Stream& stream, std::size_t& used) {
   char* arena = reinterpret_cast<char*>(arena_.data());
   while (stream.readable && arena_.size() - used >= kReadRoom) {
-    if (!stream.synced && !(stream.synced = NormStreamSeekMsgStart(stream.handle))) {
-      stream.readable = false;  // no message start yet: wait for more
-      return;
+    if (!stream.synced) {
+      if (!(stream.synced = NormStreamSeekMsgStart(stream.handle))) {
+        stream.readable = false;  // no message start yet: wait for more
+        return;
+      }
+      if (!stream.delivered && join_ == Join::kFromNow) log_join(stream);
     }
     char* start = arena + used;
     std::copy(stream.partial.begin(), stream.partial.end(), start);  // memcpy may not take an empty vector's null

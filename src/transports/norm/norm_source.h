@@ -44,6 +44,7 @@ class NormSource final : public stage::Source {
     bool synced = false;                // at a message start
     bool closed = false;                // by its sender (RX_OBJECT_COMPLETED)
     bool delivered = false;             // a datagram of it was handed out
+    bool joined = false;                // where this receiver started in it was logged
     std::vector<char> partial;          // the start of a datagram not read whole yet
   };
   std::size_t collect();  // fills views_ from every readable stream; their bytes
@@ -52,8 +53,10 @@ class NormSource final : public stage::Source {
   void forget(NormObjectHandle handle);
   void fill(Stream& stream, std::size_t& used);
   void resync(Stream& stream, const char* why);
+  void log_join(Stream& stream);
 
   std::string label_;
+  Join join_;
   Session session_;
   stage::Arena arena_;
   std::vector<Stream> streams_;
