@@ -15,8 +15,15 @@
 #    late one a tail of the input ending at its end; the client exits 1
 #    saying that 1 of 2 expected receivers has the whole stream and naming
 #    the late one (counting it would be a lie: it lacks the start). The late
-#    server's first datagram is not before the oldest byte the client said
-#    it held when it heard the server.
+#    server's first datagram lies between the oldest byte the client said it
+#    held when it heard the server and the stream's end then: it has every
+#    datagram sent after it joined (it used to wait for an event libnorm did
+#    not post, and then skip ahead).
+# 3. A server that joins a transfer without --expect, after the start is
+#    gone, and 512 KiB before the end: by the time the client has ended (it
+#    does not wait for it) the server holds every datagram sent after it
+#    joined, a tail of the input. (It used to hold nothing in 2 of 3 runs:
+#    its reader waited for an event libnorm did not post.)
 # Runs in a private network namespace (a multicast group).
 set -euo pipefail
 source "$(dirname "$0")/lib/netns.sh"
@@ -106,9 +113,39 @@ wait_until 10 eval '(($(nd_size "$WORK/srv2.bin") >= (1 << 20))) &&
 nd_stop_ok srv1 srv2
 assert_same_sha "$WORK/abc2.bin" "$WORK/srv1.bin"
 # Where srv2's first datagram lies in the stream (8192-byte datagrams, each
-# after its 4-byte length), against the oldest byte the client held.
-oldest=$(grep -Eo "receiver $late joined [0-9]+ bytes into the stream: repaired from byte [0-9]+ at the earliest" \
-  "$WORK/client.err" | awk '{print $(NF - 3)}')
+# after its 4-byte length), against the client's figures for it.
+read -r heard oldest < <(grep -Eo "receiver $late joined [0-9]+ bytes into the stream: repaired from byte [0-9]+" \
+  "$WORK/client.err" | awk '{print $4, $NF}')
 first=$(((size - $(nd_size "$WORK/srv2.bin")) / 8192 * 8196))
 ((${oldest:-0} > 0 && oldest <= first)) ||
   fail "srv2's first datagram is at stream byte $first, before the oldest the client held (${oldest:-?})"
+((first <= ${heard:-0})) ||
+  fail "srv2's first datagram is at stream byte $first, after the ${heard:-?} bytes sent when it joined: it skipped some"
+
+# 3. A late server the client does not wait for.
+group="239.1.2.17:9974"
+nd_random_file "$WORK/b3.bin" $((512 << 10))
+cat "$WORK/a2.bin" "$WORK/b3.bin" >"$WORK/ab3.bin"
+mkfifo "$WORK/in3.fifo"
+nd_start client3 "$ND/ndclient" --path "$WORK/in3.fifo" --server_addr "norm://$group?rate=100M&buffer=1M"
+exec 3>"$WORK/in3.fifo"
+cat "$WORK/a2.bin" >&3
+nd_start srv3 "$ND/ndserver" --path "$WORK/srv3.bin" --listen_addr "norm://$group" -v 3>&-
+wait_log srv3 "NORM receiver node 0x" || fail "srv3 did not start: $(cat "$WORK/srv3.err")"
+id=$(grep -Eo "NORM receiver node 0x[0-9a-f]+" "$WORK/srv3.err" | awk '{print $4}')
+wait_log client3 "receiver $id joined [0-9]+ bytes into the stream" 10 ||
+  fail "the client did not hear srv3 ($id): $(cat "$WORK/client3.err")"
+heard=$(grep -Eo "receiver $id joined [0-9]+ bytes into" "$WORK/client3.err" | awk '{print $4}')
+cat "$WORK/b3.bin" >&3
+exec 3>&-
+nd_expect_exit client3 0 20
+# What was sent after srv3 joined: the input from the datagram at stream
+# byte $heard on (8192-byte datagrams, each after its 4-byte length).
+size3=$(nd_size "$WORK/ab3.bin")
+after=$((size3 - heard / 8196 * 8192))
+wait_file_size "$WORK/srv3.bin" "$after" 3 ||
+  fail "srv3 holds $(nd_size "$WORK/srv3.bin") bytes after the client ended, not the $after sent after it joined:" \
+    "$(grep -v debug "$WORK/srv3.err")"
+cmp -s <(tail -c "$(nd_size "$WORK/srv3.bin")" "$WORK/ab3.bin") "$WORK/srv3.bin" ||
+  fail "srv3's $(nd_size "$WORK/srv3.bin") bytes are not the input's tail"
+nd_stop_ok srv3

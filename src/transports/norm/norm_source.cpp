@@ -17,6 +17,9 @@ constexpr std::size_t kReadRoom = 128 << 10;
 constexpr std::uint32_t kMaxDatagram = 65535;
 // Without --rcvbuf (a reverse-proxy's subscribers ask for 4 MiB).
 constexpr int kDefaultRcvbuf = 4 << 20;
+// How often a stream not at a message start is read again without an event
+// from the library (the poll step of that wait; see read()).
+constexpr auto kSeekRetry = std::chrono::milliseconds(20);
 
 std::uint32_t frame_length(const char* p) {
   auto byte = [p](int i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(p[i])); };
@@ -30,6 +33,7 @@ NormSource::NormSource(const stage::Endpoint& endpoint, const Params& params, co
     : label_(endpoint.to_string()),
       join_(join),
       session_(endpoint.address, params.id ? params.id : next_node_id(), label_),
+      wake_(session_.fd()),
       arena_(kArenaSize) {
   NormSessionHandle session = session_.handle();
   // Several receivers of one group may run on a host, or in one process (a
@@ -223,8 +227,30 @@ std::size_t NormSource::collect() {
   return bytes;
 }
 
+// A stream not at a message start (a late joiner before its first datagram,
+// or after a break) is read again every kSeekRetry, event or not. libnorm
+// 1.5.9 starts a NORM_SYNC_STREAM receiver that joins late at a block
+// behind the first it hears (normNode.cpp: that block minus its pending
+// window); only a read moves its read position on (normObject.cpp,
+// ReadPrivate), and after a read that found nothing there the library
+// posted no RX_OBJECT_UPDATED while the stream filled behind it, until its
+// buffer was half full (its threshold for forcing a read forward, which
+// then skips what is not complete). Waiting for that event, a server that
+// joined 24 MiB into a 48 MiB transfer at rate=100M (no --expect) read
+// nothing for 2.7 s and got 33-35 MB, and nothing at all when the client
+// ended first (2 of 3 runs, last session); with the retry it reads its
+// first datagram 36-56 ms after it was heard.
 stage::ReadStatus NormSource::read(stage::Batch& batch) {
+  if (wake_.take_expired())
+    for (Stream& stream : streams_) stream.readable |= !stream.synced;
   std::size_t bytes = collect();
+  bool seeking = std::any_of(streams_.begin(), streams_.end(), [](const Stream& s) { return !s.synced; });
+  if (seeking) {
+    wake_.arm(stage::WakeTimer::Clock::now() + kSeekRetry);
+  } else {
+    wake_.disarm();
+  }
+  wake_.rearm();
   if (views_.empty()) return stage::ReadStatus::kWouldBlock;
   stage::add(datagrams_, views_.size());
   stage::add(bytes_, bytes);

@@ -12,6 +12,7 @@
 #include "stage/batch.h"
 #include "stage/io.h"
 #include "stage/source.h"
+#include "stage/wake_timer.h"
 #include "transports/norm/norm_session.h"
 
 namespace netdisp::transports::norm {
@@ -30,7 +31,7 @@ class NormSource final : public stage::Source {
   ~NormSource() override;  // releases the streams it retained, before the session goes
 
   stage::ReadStatus read(stage::Batch& batch) override;
-  int poll_fd() const override { return session_.fd(); }
+  int poll_fd() const override { return wake_.handle(); }
   void report(stage::StatsRows& rows) const override;
   std::string name() const override { return label_; }
   bool drains() const override { return true; }
@@ -58,6 +59,7 @@ class NormSource final : public stage::Source {
   std::string label_;
   Join join_;
   Session session_;
+  stage::WakeTimer wake_;  // the library's descriptor, and the retry of a stream not at a message start
   stage::Arena arena_;
   std::vector<Stream> streams_;
   std::vector<iovec> views_;
