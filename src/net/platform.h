@@ -81,8 +81,9 @@ int path_mtu(Handle fd, int family);
 // The file of the running executable ("" when unknown).
 std::string executable_path();
 // Bytes a stream socket's kernel holds that its peer has not acknowledged
-// (TCP) or read (Unix): SIOCOUTQ, FIONWRITE; 0 where the system cannot say.
-std::uint64_t send_queue_bytes(Handle fd);
+// (TCP) or read (Unix): SIOCOUTQ, FIONWRITE; nullopt where the system cannot
+// say (Windows), never a made-up 0: the caller must bound it another way.
+std::optional<std::uint64_t> send_queue_bytes(Handle fd);
 // A pipe's buffer size (F_SETPIPE_SZ), best effort.
 void grow_pipe(Handle fd, int bytes);
 

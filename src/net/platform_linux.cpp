@@ -98,9 +98,9 @@ std::string executable_path() {
   return length > 0 ? std::string(path, static_cast<std::size_t>(length)) : std::string();
 }
 
-std::uint64_t send_queue_bytes(Handle fd) {
+std::optional<std::uint64_t> send_queue_bytes(Handle fd) {
   int queued = 0;
-  if (::ioctl(fd, SIOCOUTQ, &queued) != 0 || queued < 0) return 0;
+  if (::ioctl(fd, SIOCOUTQ, &queued) != 0 || queued < 0) return std::nullopt;
   return static_cast<std::uint64_t>(queued);
 }
 

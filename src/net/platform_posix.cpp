@@ -208,12 +208,14 @@ std::string executable_path() {
   return length > 0 ? std::string(path, static_cast<std::size_t>(length)) : std::string();
 }
 
-std::uint64_t send_queue_bytes([[maybe_unused]] Handle fd) {
+std::optional<std::uint64_t> send_queue_bytes([[maybe_unused]] Handle fd) {
   int queued = 0;
 #if defined(FIONWRITE)  // the BSDs and macOS
-  if (::ioctl(fd, FIONWRITE, &queued) != 0 || queued < 0) return 0;
+  if (::ioctl(fd, FIONWRITE, &queued) != 0 || queued < 0) return std::nullopt;
 #elif defined(SIOCOUTQ)  // Linux (in the portable build)
-  if (::ioctl(fd, SIOCOUTQ, &queued) != 0 || queued < 0) return 0;
+  if (::ioctl(fd, SIOCOUTQ, &queued) != 0 || queued < 0) return std::nullopt;
+#else
+  return std::nullopt;  // a system with neither cannot say
 #endif
   return static_cast<std::uint64_t>(queued);
 }

@@ -745,7 +745,13 @@ std::string executable_path() {
   return length > 0 && length < sizeof path ? std::string(path, length) : std::string();
 }
 
-std::uint64_t send_queue_bytes(Handle) { return 0; }  // Windows cannot say (SIO_IDEAL_SEND_BACKLOG is not it)
+// Windows has no SIOCOUTQ. SIO_IDEAL_SEND_BACKLOG_QUERY is a target, not a
+// fill level; SIO_TCP_INFO (Windows 10 1703+) gives BytesInFlight (sent, not
+// acknowledged) but nothing about the bytes still waiting in the socket's
+// send buffer, so it cannot say what was taken and not acknowledged either;
+// and Wine 8.0 does not implement it (WSAEOPNOTSUPP). The sink bounds the
+// figure by what it handed over instead (stage/stream_sink.cpp).
+std::optional<std::uint64_t> send_queue_bytes(Handle) { return std::nullopt; }
 void grow_pipe(Handle, int) {}
 
 int receive_batch(Handle fd, BatchMessage* messages, unsigned count) {

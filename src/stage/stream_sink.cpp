@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <limits>
+#include <optional>
 
 #include "net/error.h"
 #include "net/stream_socket.h"
@@ -32,8 +33,15 @@ constexpr int kAckStepMs = 10;
 constexpr int kPeerReadsPerWake = 16;
 
 // Bytes the kernel took but the peer has not acknowledged (TCP: unsent +
-// unacknowledged; Unix: memory of the messages the peer has not read yet).
-std::uint64_t send_queue(int fd) { return fd < 0 ? 0 : net::send_queue_bytes(fd); }
+// unacknowledged; Unix: memory of the messages the peer has not read yet);
+// nullopt where the system cannot say (Windows).
+std::optional<std::uint64_t> send_queue(int fd) {
+  return fd < 0 ? std::optional<std::uint64_t>(0) : net::send_queue_bytes(fd);
+}
+
+// Said of a figure bounded by what was handed over, where the system cannot
+// say what the peer acknowledged.
+constexpr const char* kUpperBound = "an upper bound: this system does not say what the peer acknowledged";
 
 // The socket's pending error (and clears it), 0 if none.
 int take_error(int fd) {
@@ -158,12 +166,15 @@ void StreamSink::schedule_retry(int error) {
 }
 
 // Counts a break: what the kernel holds unacknowledged, read before the
-// socket is closed (closing throws it away), is what may be lost.
+// socket is closed (closing throws it away), is what may be lost. Where the
+// system cannot say, nothing handed over on this connection is known to be
+// acknowledged: all of it is counted, an upper bound, and said to be one.
 void StreamSink::count_break(int error) {
   int pending_error = take_error(fd_.get());
   if (!error) error = pending_error ? pending_error : EPIPE;
-  std::uint64_t lost = send_queue(fd_.get());
-  if (destination_.family() == AF_UNIX) {
+  std::optional<std::uint64_t> queued = send_queue(fd_.get());
+  std::uint64_t lost = queued.value_or(sent_on_connection_);
+  if (queued && destination_.family() == AF_UNIX) {
     // A Unix peer's close frees what it had not read: the sample taken after
     // our last send bounds it, and the peer's reset says it was not read.
     bool reset = error == ECONNRESET || pending_error == ECONNRESET;
@@ -172,10 +183,15 @@ void StreamSink::count_break(int error) {
   lost = std::min(lost, sent_on_connection_);
   add(breaks_, 1);
   add(possibly_lost_, lost);
+  if (!queued) possibly_lost_bounded_.store(true, std::memory_order_relaxed);
   fd_.reset();
   state_ = State::kBackoff;
-  spdlog::warn("{}: connection lost ({}) after {} bytes on it; {} bytes the peer had not acknowledged may be lost",
-               label_, net::errno_text(error), sent_on_connection_, lost);
+  if (queued)
+    spdlog::warn("{}: connection lost ({}) after {} bytes on it; {} bytes the peer had not acknowledged may be lost",
+                 label_, net::errno_text(error), sent_on_connection_, lost);
+  else
+    spdlog::warn("{}: connection lost ({}) after {} bytes on it; up to {} bytes may be lost ({})", label_,
+                 net::errno_text(error), sent_on_connection_, lost, kUpperBound);
   last_break_error_ = error;
 }
 
@@ -231,7 +247,7 @@ void StreamSink::advance() {
 void StreamSink::count(const StreamResult& result, bool away) {
   add(sent_, result.written);
   sent_on_connection_ += result.written;
-  if (result.written && destination_.family() == AF_UNIX) queue_sample_ = send_queue(fd_.get());
+  if (result.written && destination_.family() == AF_UNIX) queue_sample_ = send_queue(fd_.get()).value_or(0);
   if (!result.dropped_datagrams) return;
   add(away ? away_datagrams_ : dropped_datagrams_, result.dropped_datagrams);
   add(away ? away_bytes_ : dropped_bytes_, result.dropped_bytes);
@@ -342,28 +358,42 @@ bool StreamSink::on_ready(short revents) {
 
 // After shutdown(SHUT_WR): true once the send queue is empty (TCP: the data
 // and our FIN acknowledged; Unix: the peer read everything), false on a reset,
-// a stop request or the deadline.
+// a stop request or the deadline. Where the system cannot say what the queue
+// holds (Windows), true once the peer ends its side after ours: a program
+// that reads to the end closes after it read our FIN, behind every byte
+// (one that closes with bytes unread resets instead). A peer that had ended
+// its side before ours shows nothing more: the deadline, false.
 bool StreamSink::wait_acknowledged(Clock::time_point deadline) {
+  const bool finished_before = peer_finished_;
   for (;;) {
     // The queue first, then the error: a Unix peer sets the error before its
     // close frees what it had not read, so an empty queue read here with no
     // error after it was read, not thrown away.
-    std::uint64_t queued = send_queue(fd_.get());
+    std::optional<std::uint64_t> queued = send_queue(fd_.get());
     if (int error = take_error(fd_.get())) {
       count_break(error);
       return false;
     }
-    if (queued == 0) return true;
+    if (queued ? *queued == 0 : peer_finished_ && !finished_before) return true;
     if (control_.stop_requested() || Clock::now() >= deadline) return false;
     short events = peer_finished_ ? 0 : POLLIN | POLLRDHUP;
     pollfd fds[2] = {{fd_.get(), events, 0}, {control_.stop_fd(), POLLIN, 0}};
     int wait = std::min(kAckStepMs, ms_until(deadline));
-    if (::poll(fds, 2, wait) > 0 && (fds[0].revents & (POLLIN | POLLRDHUP))) {
+    short revents = ::poll(fds, 2, wait) > 0 ? fds[0].revents : 0;
+    if (revents & POLLERR) {
+      // Wine reports the peer's reset as POLLERR alone: no SO_ERROR, and
+      // recv() then returns 0 as at an end (measured with WSAPoll, Wine 8.0).
+      int error = take_error(fd_.get());
+      count_break(error ? error : ECONNRESET);
+      return false;
+    }
+    // WSAPoll reports the peer's end as POLLHUP without POLLIN: read it too.
+    if (!peer_finished_ && (revents & (POLLIN | POLLRDHUP | POLLHUP))) {
       if (int error = read_peer()) {
         count_break(error);
         return false;
       }
-    } else if (fds[0].revents & POLLHUP) {
+    } else if (revents & POLLHUP) {
       // Both directions are shut and our FIN is not acknowledged yet: poll() would return at once.
       pollfd stop{control_.stop_fd(), POLLIN, 0};
       ::poll(&stop, 1, wait);
@@ -386,18 +416,22 @@ void StreamSink::flush() {
   ::shutdown(fd_.get(), SHUT_WR);
   acknowledged_ = wait_acknowledged(deadline);
   std::uint64_t unacknowledged = 0;
+  std::optional<std::uint64_t> queued;
   if (!acknowledged_ && fd_.valid()) {
     // TCP counts our FIN as one byte of the queue until it is acknowledged.
-    std::uint64_t queued = send_queue(fd_.get());
-    std::uint64_t fin = destination_.family() != AF_UNIX && queued > 0 ? 1 : 0;
-    unacknowledged = std::min<std::uint64_t>(queued - fin, sent_on_connection_);
-    acknowledged_ = unacknowledged == 0;  // a stop cut the wait for the FIN's acknowledgement only
+    queued = send_queue(fd_.get());
+    std::uint64_t fin = destination_.family() != AF_UNIX && queued.value_or(0) > 0 ? 1 : 0;
+    unacknowledged = std::min<std::uint64_t>(queued.value_or(sent_on_connection_) - fin, sent_on_connection_);
+    acknowledged_ = queued && unacknowledged == 0;  // a stop cut the wait for the FIN's acknowledgement only
   }
+  const char* why = control_.stop_requested() ? "stopped" : "timed out";
   if (acknowledged_) {
     spdlog::info("{}: sent {} bytes, all acknowledged", label_, get(sent_));
+  } else if (fd_.valid() && queued) {
+    spdlog::warn("{}: {} bytes of the end of the stream were not acknowledged ({})", label_, unacknowledged, why);
   } else if (fd_.valid()) {
-    spdlog::warn("{}: {} bytes of the end of the stream were not acknowledged ({})", label_, unacknowledged,
-                 control_.stop_requested() ? "stopped" : "timed out");
+    spdlog::warn("{}: up to {} bytes of the end of the stream were not acknowledged ({}; the peer did not close: {})",
+                 label_, unacknowledged, why, kUpperBound);
   }
   fd_.reset();
   if (state_ != State::kFailed) state_ = State::kBackoff;
@@ -412,6 +446,7 @@ StreamSink::Totals StreamSink::totals() const {
   t.reconnects = get(reconnects_);
   t.breaks = get(breaks_);
   t.possibly_lost = get(possibly_lost_);
+  t.possibly_lost_bounded = possibly_lost_bounded_.load(std::memory_order_relaxed);
   t.dropped_datagrams = get(dropped_datagrams_);
   t.dropped_bytes = get(dropped_bytes_);
   t.away_datagrams = get(away_datagrams_);
@@ -434,6 +469,7 @@ void StreamSink::report(StatsRows& rows) const {
   std::string& line = row.text;
   line = fmt::format("  -> {}: sent {} bytes; {} reconnects; {} bytes possibly lost at breaks", label_,
                                  t.sent, t.reconnects, t.possibly_lost);
+  if (t.possibly_lost_bounded) line += fmt::format(" ({})", kUpperBound);
   if (settings_.when_behind == WhenBehind::kDrop)
     line += fmt::format("; {} datagrams ({} bytes) dropped (too slow)", t.dropped_datagrams, t.dropped_bytes);
   if (t.away_datagrams)
@@ -447,7 +483,8 @@ std::vector<std::string> StreamSink::undelivered() const {
   std::vector<std::string> lines;
   if (failed()) lines.push_back(label_ + ": " + failure_);
   if (t.possibly_lost)
-    lines.push_back(fmt::format("{}: {} bytes possibly lost at {} breaks", label_, t.possibly_lost, t.breaks));
+    lines.push_back(fmt::format("{}: {} bytes possibly lost at {} breaks{}", label_, t.possibly_lost, t.breaks,
+                                t.possibly_lost_bounded ? fmt::format(" ({})", kUpperBound) : std::string()));
   if (t.dropped_datagrams || t.away_datagrams)
     lines.push_back(fmt::format("{}: {} datagrams ({} bytes) dropped", label_, t.dropped_datagrams + t.away_datagrams,
                                 t.dropped_bytes + t.away_bytes));

@@ -23,10 +23,13 @@
 //   messages the peer had not read, an upper bound of their bytes, counted
 //   when the peer reset the connection with them unread). Bytes a TCP peer's
 //   kernel acknowledged but its program never read are beyond what a sender
-//   can see, and are not in that count.
+//   can see, and are not in that count. Where the system cannot say what its
+//   kernel holds (Windows), every byte handed over on the broken connection
+//   is counted: an upper bound, which the totals and the summary say it is.
 // - flush() at the end: hands over what waits (bounded by `flush_timeout`),
 //   then shutdown(SHUT_WR) and waits, within the same bound, until the peer
-//   acknowledged everything (the send queue is empty) or reset. A stop
+//   acknowledged everything (the send queue is empty) or reset; where the
+//   system cannot say, until the peer ends its side after ours. A stop
 //   request ends every wait at once.
 // - The peer's own bytes are read and discarded; its half-close (FIN) is not
 //   a break (it may still read): a real close shows at the next send.
@@ -88,6 +91,7 @@ class StreamSink final : public Sink {
     std::uint64_t reconnects = 0;      // connections remade after a break
     std::uint64_t breaks = 0;
     std::uint64_t possibly_lost = 0;   // at breaks: handed over, not acknowledged (see above)
+    bool possibly_lost_bounded = false;  // some of it is an upper bound: the system did not say
     std::uint64_t dropped_datagrams = 0, dropped_bytes = 0;        // kDrop: buffer full while connected
     std::uint64_t away_datagrams = 0, away_bytes = 0;              // kDrop: buffer full while reconnecting
     std::uint64_t not_sent = 0;        // waiting bytes given up: at a stop, at flush's timeout, on failure
@@ -143,6 +147,7 @@ class StreamSink final : public Sink {
   std::uint64_t queue_sample_ = 0;  // Unix: SIOCOUTQ after the last send
   std::string failure_;             // written once, before failed_ turns true
   std::atomic<bool> failed_{false};
+  std::atomic<bool> possibly_lost_bounded_{false};  // a break counted everything handed over on it
   Counter sent_{0}, reconnects_{0}, breaks_{0}, possibly_lost_{0}, dropped_datagrams_{0}, dropped_bytes_{0},
       away_datagrams_{0}, away_bytes_{0}, not_sent_{0};
   LogLimit drop_log_, retry_log_;
