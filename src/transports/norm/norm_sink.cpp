@@ -92,8 +92,8 @@ NormSink::NormSink(const stage::Endpoint& endpoint, const Params& params, const 
     throw net::Error(label_ + ": cannot start a NORM sender (buffer=" + std::to_string(params.buffer) + ")");
   NormSetAutoParity(session, static_cast<unsigned char>(params.autoparity));
   stream_ = NormStreamOpen(session, params.buffer);
-  window_ = params.buffer / 4 * 3;
-  step_ = window_ / 8;
+  window_ = held_segments_ / 4 * 3;
+  step_ = std::max<std::uint64_t>(window_ / 8, 1);
   if (stream_ == NORM_OBJECT_INVALID) throw net::Error(label_ + ": cannot open a NORM stream");
   spdlog::info("{}: NORM sender node {} at {} bit/s{}", label_, node_name(session_.id()), params.rate,
                params.cc ? " at most (NORM-CC)" : "");
@@ -193,7 +193,7 @@ void NormSink::caught_up(Receiver& receiver) {
   receiver.waited_for = true;
   if (!receiver.dropped) receiver.whole = start_held();
   spdlog::info("{}: receiver {} caught up ({} bytes acknowledged): waited for from now on{}", label_,
-               node_name(receiver.id), watermark_at_,
+               node_name(receiver.id), watermark_bytes_,
                receiver.whole ? "" : receiver.dropped ? "; it fell behind before and may lack bytes"
                                                       : "; it joined after this sender had dropped the stream's start");
 }
@@ -237,9 +237,14 @@ bool NormSink::write_all(const char* data, std::size_t size) {
   return true;
 }
 
-// A NORM stream forgets what it sent once its buffer wraps, repaired or not:
-// input read from a file may run only window_ (3/4 of the buffer) ahead of
-// what every receiver acknowledged. Watermarks (ACK requests) follow each
+// A NORM stream forgets what it sent once its buffer wraps, repaired or not
+// (NormStreamWrite recycles the oldest block unless a repair of it is
+// pending or was asked for lately: acknowledgements are not its concern):
+// input read from a file may run only window_ (3/4 of the buffer's
+// segments) ahead of what every receiver acknowledged. Counted in bytes,
+// input read in small pieces (a flushed segment each) ran many buffers
+// ahead: 3/4 of 1 MiB is 5,000 pieces of 150 bytes against 1,408 segments
+// held. Watermarks (ACK requests) follow each
 // other: as soon as one is answered, the next asks for what was written
 // since (at least step_ = window_/8), so acknowledgements move in small steps
 // and the sender waits only when a whole window is unanswered, not for every
@@ -287,10 +292,11 @@ void NormSink::on_watermark(bool completed) {
 void NormSink::next_watermark() {
   if (!lossless_ || watermark_pending_ || finished_ || receivers_.empty()) return;
   bool catching_up = waited_for() < receivers_.size();
-  if (stream_bytes_ < acked_ + step_ && !(catching_up && !asking_)) return;
+  if (segments_ + (segment_fill_ > 0) < acked_ + step_ && !(catching_up && !asking_)) return;
   NormSetWatermark(session_.handle(), stream_, false);
   asking_ = true;
-  watermark_at_ = stream_bytes_;
+  watermark_at_ = segments_;  // the library's watermark: the last segment closed
+  watermark_bytes_ = stream_bytes_ - segment_fill_;
   watermark_pending_ = true;
   watermark_since_ = Clock::now();
 }
@@ -300,9 +306,10 @@ bool NormSink::wait_for_window(std::size_t framed) {
   for (;;) {
     // Nobody waited for (none heard from yet, or only late joiners catching
     // up): nothing holds the stream up (--expect waited for its receivers first).
-    if (waited_for() == 0) acked_ = stream_bytes_;
+    if (waited_for() == 0) acked_ = segments_ + (segment_fill_ > 0);
     next_watermark();
-    if (stream_bytes_ + framed <= acked_ + window_) return true;
+    // The segments in use once this datagram is in (a flush closes the last).
+    if (segments_ + (segment_fill_ + framed + segment_size_ - 1) / segment_size_ <= acked_ + window_) return true;
     if (!wait_for_room()) return false;
     on_watermark(false);
   }

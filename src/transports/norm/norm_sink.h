@@ -104,13 +104,16 @@ class NormSink final : public stage::Sink {
   // The stream byte at which each block the library holds began, by block
   // number modulo the blocks it holds (oldest_held_byte()).
   std::vector<std::uint64_t> block_starts_;
-  // Lossless flow control: the stream may run at most window_ bytes ahead of
-  // what every receiver heard from acknowledged (watermarks one after the
-  // other, each for at least step_ more bytes).
+  // Lossless flow control, counted in segments, the unit the library's
+  // buffer holds (a flush of a few bytes closes a whole one): the stream may
+  // run at most window_ segments ahead of what every receiver heard from
+  // acknowledged (watermarks one after the other, each for at least step_
+  // more segments).
   std::uint64_t window_ = 0;
   std::uint64_t step_ = 0;
-  std::uint64_t acked_ = 0;          // stream bytes every receiver acknowledged
-  std::uint64_t watermark_at_ = 0;   // stream bytes the pending watermark covers
+  std::uint64_t acked_ = 0;            // segments every receiver acknowledged
+  std::uint64_t watermark_at_ = 0;     // segments the pending watermark covers
+  std::uint64_t watermark_bytes_ = 0;  // and the stream bytes it covers (logs)
   bool watermark_pending_ = false;
   bool asking_ = false;  // the library asks for a flow-control watermark (not yet completed)
   std::chrono::steady_clock::time_point watermark_since_{};
