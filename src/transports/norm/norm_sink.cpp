@@ -23,9 +23,6 @@ constexpr int kWaitSliceMs = 100;
 // others are looked at this often instead.
 constexpr int kAckPollMs = 10;
 
-// Without --expect, how long the end of a transfer is still repaired.
-constexpr auto kRepairLinger = std::chrono::seconds(5);
-
 // How long a receiver may leave a flow-control watermark unanswered before
 // the client stops waiting for it.
 constexpr auto kReceiverTimeout = std::chrono::seconds(10);
@@ -55,7 +52,8 @@ NormSink::NormSink(const stage::Endpoint& endpoint, const Params& params, const 
       segment_size_(params.segment),
       block_size_(params.block),
       held_segments_(NormGetStreamBufferSegmentCount(params.buffer, params.segment, params.block)),
-      block_starts_(2 * held_segments_ / block_size_, 0) {
+      block_starts_(2 * held_segments_ / block_size_, 0),
+      receivers_(session_.handle(), label_) {
   NormSessionHandle session = session_.handle();
   // The sender only sends from an ephemeral port; receivers send their NACKs
   // and ACKs there (unicast NACKs, norm_source.cpp), so it never binds the
@@ -109,7 +107,10 @@ void NormSink::take_events() {
   NormEvent event;
   while (NormGetNextEvent(NormGetInstance(session_.handle()), &event, false)) {
     switch (event.type) {
-      case NORM_ACKING_NODE_NEW: on_receiver(NormNodeGetId(event.sender)); break;
+      case NORM_ACKING_NODE_NEW:
+        if (receivers_.heard(NormNodeGetId(event.sender), stream_bytes_, oldest_held_byte(), lossless_))
+          stage::add(receivers_seen_, 1);
+        break;
       case NORM_TX_WATERMARK_COMPLETED:
         watermark_done_ = true;
         on_watermark(true);
@@ -125,17 +126,6 @@ void NormSink::take_events() {
       default: break;
     }
   }
-}
-
-NormSink::Receiver* NormSink::find_receiver(NormNodeId id) {
-  for (Receiver& receiver : receivers_)
-    if (receiver.id == id) return &receiver;
-  return nullptr;
-}
-
-std::size_t NormSink::waited_for() const {
-  return static_cast<std::size_t>(
-      std::count_if(receivers_.begin(), receivers_.end(), [](const Receiver& r) { return r.waited_for; }));
 }
 
 // One buffer's segments, not the two the library holds (oldest_held_byte):
@@ -166,47 +156,6 @@ std::uint64_t NormSink::oldest_held_byte() const {
   return block_starts_[((used - 1) / block_size_ - blocks + 1) % blocks];
 }
 
-// A receiver heard for the first time (or again, after it was dropped from
-// flow control: the library adds it back when it hears from it).
-void NormSink::on_receiver(NormNodeId id) {
-  if (find_receiver(id)) {
-    spdlog::info("{}: receiver {} heard again", label_, node_name(id));
-    return;
-  }
-  bool at_start = stream_bytes_ == 0;
-  receivers_.push_back({id, stream_bytes_, at_start, at_start});
-  stage::add(receivers_seen_, 1);
-  if (at_start || !lossless_) {  // live input has no flow control
-    spdlog::info("{}: receiver {} joined{}", label_, node_name(id),
-                 at_start ? "" : fmt::format(" {} bytes into the stream", stream_bytes_));
-  } else {
-    spdlog::info("{}: receiver {} joined {} bytes into the stream: repaired from byte {} at the earliest (the oldest "
-                 "this sender holds), not waited for until it has caught up", label_, node_name(id), stream_bytes_,
-                 oldest_held_byte());
-  }
-}
-
-// A receiver not waited for acknowledged: from now on it is. Whether it has
-// the stream from its first byte is decided at its first acknowledgement:
-// only if the sender still holds that byte (nothing it may lack was dropped).
-void NormSink::caught_up(Receiver& receiver) {
-  receiver.waited_for = true;
-  if (!receiver.dropped) receiver.whole = start_held();
-  spdlog::info("{}: receiver {} caught up ({} bytes acknowledged): waited for from now on{}", label_,
-               node_name(receiver.id), watermark_bytes_,
-               receiver.whole ? "" : receiver.dropped ? "; it fell behind before and may lack bytes"
-                                                      : "; it joined after this sender had dropped the stream's start");
-}
-
-void NormSink::drop(Receiver& receiver) {
-  spdlog::warn("{}: receiver {} did not acknowledge for {} s: not waited for any more (it may lack bytes and does "
-               "not count for --expect)", label_, node_name(receiver.id), kReceiverTimeout.count());
-  receiver.waited_for = false;
-  receiver.whole = false;
-  receiver.dropped = true;
-  NormRemoveAckingNode(session_.handle(), receiver.id);
-}
-
 bool NormSink::on_ready(short) {
   take_events();
   return true;
@@ -214,7 +163,7 @@ bool NormSink::on_ready(short) {
 
 bool NormSink::wait_for_room() {
   pollfd fds[2] = {{session_.fd(), POLLIN, 0}, {control_ ? control_->stop_fd() : -1, POLLIN, 0}};
-  bool catching_up = watermark_pending_ && waited_for() < receivers_.size();
+  bool catching_up = watermark_pending_ && receivers_.waited_for() < receivers_.size();
   int rc = ::poll(fds, 2, catching_up ? kAckPollMs : kWaitSliceMs);
   if (rc < 0 && errno != EINTR) return false;
   take_events();
@@ -255,32 +204,25 @@ bool NormSink::write_all(const char* data, std::size_t size) {
 // otherwise a look at the acknowledgements so far, which moves on as soon
 // as every receiver waited for answered.
 void NormSink::on_watermark(bool completed) {
-  NormSessionHandle session = session_.handle();
   // A receiver not waited for that answered the library's last watermark
   // (flow control may have moved on without it) has caught up.
-  for (Receiver& receiver : receivers_)
-    if (!receiver.waited_for && NormGetAckingStatus(session, receiver.id) == NORM_ACK_SUCCESS) caught_up(receiver);
+  receivers_.catch_up(start_held(), watermark_bytes_);
   if (completed) asking_ = false;
   if (!watermark_pending_) {
     next_watermark();
     return;
   }
-  bool all = true;
-  for (const Receiver& receiver : receivers_)
-    all &= !receiver.waited_for || NormGetAckingStatus(session, receiver.id) == NORM_ACK_SUCCESS;
+  bool all = receivers_.all_acknowledged();
   // Nobody waited for: nothing holds the stream up; the library's own
   // completion decides when the next watermark replaces this one.
-  if (all && !completed && waited_for() == 0) return;
+  if (all && !completed && receivers_.waited_for() == 0) return;
   // (The library may never complete a watermark: while repairs before it
   // are pending it does not even ask. The timeout is checked here too.)
   if (!all && Clock::now() - watermark_since_ <= kReceiverTimeout) {
-    if (completed) NormResetWatermark(session);  // ask the ones that did not answer again
+    if (completed) NormResetWatermark(session_.handle());  // ask the ones that did not answer again
     return;
   }
-  if (!all) {
-    for (Receiver& receiver : receivers_)
-      if (receiver.waited_for && NormGetAckingStatus(session, receiver.id) != NORM_ACK_SUCCESS) drop(receiver);
-  }
+  if (!all) receivers_.drop_unacknowledged(kReceiverTimeout);
   acked_ = watermark_at_;
   watermark_pending_ = false;
   next_watermark();
@@ -291,7 +233,7 @@ void NormSink::on_watermark(bool completed) {
 // asking for the last one (an idle stream still finds out when it did).
 void NormSink::next_watermark() {
   if (!lossless_ || watermark_pending_ || finished_ || receivers_.empty()) return;
-  bool catching_up = waited_for() < receivers_.size();
+  bool catching_up = receivers_.waited_for() < receivers_.size();
   if (segments_ + (segment_fill_ > 0) < acked_ + step_ && !(catching_up && !asking_)) return;
   NormSetWatermark(session_.handle(), stream_, false);
   asking_ = true;
@@ -306,7 +248,7 @@ bool NormSink::wait_for_window(std::size_t framed) {
   for (;;) {
     // Nobody waited for (none heard from yet, or only late joiners catching
     // up): nothing holds the stream up (--expect waited for its receivers first).
-    if (waited_for() == 0) acked_ = segments_ + (segment_fill_ > 0);
+    if (receivers_.waited_for() == 0) acked_ = segments_ + (segment_fill_ > 0);
     next_watermark();
     // The segments in use once this datagram is in (a flush closes the last).
     if (segments_ + (segment_fill_ + framed + segment_size_ - 1) / segment_size_ <= acked_ + window_) return true;
@@ -396,154 +338,6 @@ bool NormSink::wait_for(Clock::time_point until, bool (NormSink::*done)()) {
     take_events();
   }
   return true;
-}
-
-// Receivers that acknowledged the end and have the stream from its first
-// byte (norm_sink.h); a late joiner's first acknowledgement decides that.
-std::size_t NormSink::count_acknowledged() {
-  std::size_t count = 0;
-  for (Receiver& receiver : receivers_) {
-    if (!receiver.acknowledged && NormGetAckingStatus(session_.handle(), receiver.id) == NORM_ACK_SUCCESS) {
-      receiver.acknowledged = true;
-      if (!receiver.waited_for && !receiver.dropped) receiver.whole = start_held();
-      if (receiver.whole) {
-        spdlog::info("{}: receiver {} acknowledged the whole stream ({} bytes)", label_, node_name(receiver.id),
-                     stage::get(bytes_));
-      } else {
-        spdlog::info("{}: receiver {} acknowledged the end of the stream, but {}", label_, node_name(receiver.id),
-                     not_whole(receiver));
-      }
-    }
-    count += receiver.acknowledged && receiver.whole;
-  }
-  if (count > stage::get(acknowledged_)) stage::add(acknowledged_, count - stage::get(acknowledged_));
-  return count;
-}
-
-std::string NormSink::not_whole(const Receiver& receiver) const {
-  if (receiver.dropped) return "it fell behind (not waited for after it was silent): it may lack bytes";
-  return fmt::format("it joined {} bytes into the stream and this sender no longer held the stream's start when it "
-                     "first acknowledged: it may lack bytes", receiver.joined_at);
-}
-
-// --expect can still be met: a receiver with the whole stream has not
-// acknowledged yet, or one heard from now could still get the whole stream.
-bool NormSink::expect_open() const {
-  if (start_held()) return true;
-  return std::any_of(receivers_.begin(), receivers_.end(),
-                     [](const Receiver& r) { return r.whole && !r.acknowledged; });
-}
-
-// The end's watermark completed. (A flow-control watermark the library
-// completed after the sender had moved on posts its event late: the
-// library's own state tells.)
-bool NormSink::watermark_done() {
-  return watermark_done_ && NormGetAckingStatus(session_.handle(), NORM_NODE_ANY) != NORM_ACK_PENDING;
-}
-
-// The end's acknowledgements are in: the library's watermark completed,
-// enough receivers have the whole stream, or none other can (the sender no
-// longer holds the stream's start) and every receiver waited for answered
-// (a late joiner that caught up is repaired to the end too).
-bool NormSink::end_settled() {
-  if (watermark_done() || count_acknowledged() >= expect_) return true;
-  return !start_held() && std::none_of(receivers_.begin(), receivers_.end(),
-                                       [](const Receiver& r) { return r.waited_for && !r.acknowledged; });
-}
-
-// --expect N: the watermark (an ACK request for the end of the stream) is
-// repeated until N receivers acknowledged it, the timeout passes, or no
-// other receiver can have the whole stream.
-void NormSink::await_acknowledgements() {
-  auto until = Clock::now() + expect_timeout_;
-  watermark_pending_ = false;  // the end's watermark replaces flow control's
-  watermark_done_ = false;
-  NormSetWatermark(session_.handle(), stream_, true);
-  while (count_acknowledged() < expect_) {
-    if (!wait_for(until, &NormSink::end_settled)) break;
-    if (count_acknowledged() >= expect_ || !expect_open()) break;
-    // Completed, but not by enough receivers (some not heard from yet): ask again.
-    watermark_done_ = false;
-    NormResetWatermark(session_.handle());
-  }
-  std::size_t acknowledged = count_acknowledged();
-  if (acknowledged >= expect_) return;
-  for (const Receiver& receiver : receivers_) {
-    if (receiver.acknowledged && receiver.whole) continue;
-    if (receiver.dropped || (receiver.acknowledged && !receiver.whole))
-      undelivered_.push_back(fmt::format("{}: receiver {}: {}", label_, node_name(receiver.id), not_whole(receiver)));
-    else if (receiver.joined_at > 0)
-      undelivered_.push_back(fmt::format("{}: receiver {} joined {} bytes into the stream and did not acknowledge "
-                                         "its end", label_, node_name(receiver.id), receiver.joined_at));
-    else
-      undelivered_.push_back(fmt::format("{}: receiver {} did not acknowledge the whole stream", label_,
-                                         node_name(receiver.id)));
-  }
-  std::size_t unknown = expect_ > receivers_.size() ? expect_ - receivers_.size() : 0;
-  std::string why = control_ && control_->stop_requested() ? "stopped"
-                    : expect_open() ? "after " + std::to_string(expect_timeout_.count() / 1000) + " s"
-                                    : "(no other can: this sender no longer holds the stream's start)";
-  undelivered_.push_back(fmt::format("{}: {} of {} expected receivers acknowledged the whole stream {}{}", label_,
-                                     acknowledged, expect_, why,
-                                     unknown ? fmt::format(" ({} never heard from)", unknown) : ""));
-}
-
-// Without --expect: the receivers heard from are asked to acknowledge the
-// end, and repaired meanwhile, for a bounded time.
-void NormSink::linger_for_repairs() {
-  auto started = Clock::now();
-  watermark_pending_ = false;  // the end's watermark replaces flow control's
-  watermark_done_ = false;
-  NormSetWatermark(session_.handle(), stream_, true);
-  bool all = wait_for(started + kRepairLinger, &NormSink::watermark_done) && count_acknowledged() == receivers_.size();
-  auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-  if (all && !receivers_.empty()) {
-    spdlog::info("{}: all {} receivers heard from acknowledged the whole stream ({} ms after end of input)", label_,
-                 receivers_.size(), waited);
-  } else {
-    spdlog::info("{}: lingered {} ms for repairs after end of input; {} of {} receivers heard from acknowledged the "
-                 "whole stream (--expect N waits for N receivers)", label_, waited, count_acknowledged(),
-                 receivers_.size());
-  }
-}
-
-void NormSink::flush() {
-  if (finished_) return;
-  finished_ = true;
-  flush_stream(true, NORM_FLUSH_ACTIVE);
-  if (!lossless_ || (control_ && control_->stop_requested())) return;  // live input, or stopped: no wait
-  if (expect_ > 0) {
-    await_acknowledgements();
-  } else {
-    linger_for_repairs();
-  }
-}
-
-void NormSink::report(stage::StatsRows& rows) const {
-  stage::StageStats& row = rows.emplace_back();
-  row.role = stage::StageStats::Role::kSink;
-  row.endpoint = label_;
-  row.set(stage::Stat::kDatagrams, stage::get(datagrams_)).set(stage::Stat::kBytes, stage::get(bytes_));
-  row.set(stage::Stat::kDroppedDatagrams, stage::get(dropped_datagrams_));
-  row.set(stage::Stat::kDroppedBytes, stage::get(dropped_bytes_));
-  row.set(stage::Stat::kNotSentBytes, stage::get(not_sent_bytes_));
-  row.set(stage::Stat::kSendErrors, stage::get(send_errors_));
-  row.set(stage::Stat::kNormReceivers, stage::get(receivers_seen_));
-  row.set(stage::Stat::kNormAcknowledged, stage::get(acknowledged_));
-  row.text = fmt::format("  -> {}: sent {} datagrams, {} bytes; {} receivers heard from, {} acknowledged the whole stream",
-                         label_, stage::get(datagrams_), stage::get(bytes_), stage::get(receivers_seen_),
-                         stage::get(acknowledged_));
-  if (std::uint64_t dropped = stage::get(dropped_datagrams_))
-    row.text += fmt::format("; {} datagrams ({} bytes) dropped: stream buffer full", dropped,
-                            stage::get(dropped_bytes_));
-  if (std::uint64_t not_sent = stage::get(not_sent_bytes_)) row.text += fmt::format("; {} bytes not sent", not_sent);
-}
-
-std::vector<std::string> NormSink::undelivered() const {
-  std::vector<std::string> lines = undelivered_;
-  if (std::uint64_t not_sent = stage::get(not_sent_bytes_))
-    lines.push_back(fmt::format("{}: {} bytes not sent (stopped)", label_, not_sent));
-  return lines;
 }
 
 }  // namespace netdisp::transports::norm

@@ -22,7 +22,10 @@
 // expect_receivers only if the sender still held the stream's first byte
 // when it first acknowledged; one dropped from flow control (silent for
 // kReceiverTimeout) never counts again: either may lack bytes.
-// Called from the pipe's thread only; report() from any thread.
+// Called from the pipe's thread only; report() from any thread. This file
+// pair writes the stream and keeps it within the window; the end of a
+// transfer (the acknowledgement waits) is norm_sink_end.cpp; the receivers
+// and what counts for --expect, norm_receivers.h.
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -30,6 +33,7 @@
 
 #include "stage/io.h"
 #include "stage/sink.h"
+#include "transports/norm/norm_receivers.h"
 #include "transports/norm/norm_session.h"
 
 namespace netdisp::transports::norm {
@@ -48,23 +52,10 @@ class NormSink final : public stage::Sink {
   std::vector<std::string> undelivered() const override;
 
  private:
-  struct Receiver {
-    NormNodeId id;
-    std::uint64_t joined_at;     // stream bytes written when it was first heard
-    bool waited_for;             // flow control waits for its acknowledgements
-    bool whole;                  // known to have every byte from the stream's first (counts for --expect)
-    bool dropped = false;        // was dropped from flow control: may lack bytes
-    bool acknowledged = false;   // the end of the stream
-  };
-  Receiver* find_receiver(NormNodeId id);
-  void on_receiver(NormNodeId id);
-  void caught_up(Receiver& receiver);
-  void drop(Receiver& receiver);
   bool start_held() const;
   void note_blocks(std::uint64_t segments_before);
   std::uint64_t oldest_held_byte() const;
   void flush_stream(bool eos, NormFlushMode mode);
-  std::size_t waited_for() const;
   void take_events();
   bool write_all(const char* data, std::size_t size);  // lossless: waits for room
   bool wait_for_window(std::size_t framed);            // lossless: acknowledged-window flow control
@@ -77,7 +68,6 @@ class NormSink final : public stage::Sink {
   bool end_settled();
   bool expect_open() const;
   std::size_t count_acknowledged();
-  std::string not_whole(const Receiver& receiver) const;
   void await_acknowledgements();
   void linger_for_repairs();
 
@@ -117,7 +107,7 @@ class NormSink final : public stage::Sink {
   bool watermark_pending_ = false;
   bool asking_ = false;  // the library asks for a flow-control watermark (not yet completed)
   std::chrono::steady_clock::time_point watermark_since_{};
-  std::vector<Receiver> receivers_;
+  Receivers receivers_;
   std::vector<std::string> undelivered_;
   stage::Counter datagrams_{0}, bytes_{0}, dropped_datagrams_{0}, dropped_bytes_{0}, not_sent_bytes_{0};
   stage::Counter receivers_seen_{0}, acknowledged_{0}, send_errors_{0};
