@@ -79,7 +79,7 @@ nd_start srv1 "$ND/ndserver" --path "$WORK/srv1.bin" --listen_addr "norm://$grou
 wait_log srv1 "listening on norm://" || fail "srv1 did not start"
 mkfifo "$WORK/in.fifo"
 nd_start client "$ND/ndclient" --path "$WORK/in.fifo" --server_addr "norm://$group?rate=100M&buffer=1M" \
-  --expect 2 --expect-timeout 2
+  --expect 2 --expect-timeout 1
 exec 3>"$WORK/in.fifo"
 cat "$WORK/a2.bin" >&3
 wait_file_size "$WORK/srv1.bin" $((2 << 20)) 20 || fail "srv1 did not get part A"
