@@ -40,7 +40,7 @@ constexpr std::array<StatInfo, static_cast<std::size_t>(Stat::kCount)> kStats = 
     {"norm_acknowledged", "norm:// senders: receivers that acknowledged the whole stream", false},
     {"norm_senders", "norm:// receivers: NORM senders heard", false},
     {"norm_breaks", "norm:// receivers: gaps in a stream that NORM could not repair in time", false},
-    {"norm_skipped_bytes", "norm:// receivers: bytes skipped after such gaps (lost)", false},
+    {"norm_skipped_bytes", "norm:// receivers: bytes skipped after such gaps (lost; a lower bound)", false},
     {"publish_errors", "JetStream publications that failed or were not acknowledged", false},
     {"js_acks_pending", "JetStream publications waiting for their acknowledgement now", true},
     {"redelivered", "JetStream messages received again (unacknowledged in time, or left unwritten at a stop)",
