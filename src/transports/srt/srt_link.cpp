@@ -32,9 +32,21 @@ void linger(SRTSOCKET socket, const stage::Control& control) {
   srt_bstats(socket, &stats, 0);
   auto until = std::chrono::steady_clock::now() +
                std::chrono::milliseconds(2 * latency + 4 * static_cast<int>(stats.msRTT) + 200);
-  while (!control.stop_requested() && std::chrono::steady_clock::now() < until &&
-         srt_getsockstate(socket) == SRTS_CONNECTED)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // Asleep on the library's epoll until the peer closes (an error event), a
+  // stop or the end: a poll step of 10 ms here, in 50 callers lingering at
+  // once, made srt_churn take twice as long under ASan.
+  int epoll = srt_epoll_create();
+  int events = SRT_EPOLL_ERR;
+  srt_epoll_add_usock(epoll, socket, &events);
+  SRT_EPOLL_EVENT event{};
+  while (!control.stop_requested() && srt_getsockstate(socket) == SRTS_CONNECTED) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    int wait = static_cast<int>(std::min<std::int64_t>(left.count(), kSendWaitMs));
+    if (srt_epoll_uwait(epoll, &event, 1, wait) < 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(wait));  // never a busy loop
+  }
+  srt_epoll_release(epoll);
 }
 
 // Bytes the sender itself gave up as too late (live mode): never delivered.

@@ -15,8 +15,8 @@
 
 namespace netdisp::transports::srt {
 
-// A waiting send, a wait for a connection and a wait for a caller look at
-// the stop flag this often.
+// Every wait of a destination (a send, a connection, a caller, the linger)
+// looks at the stop flag this often.
 inline constexpr int kSendWaitMs = 100;
 
 struct Link {
