@@ -63,8 +63,8 @@ void NatsSource::on_message(natsConnection*, natsSubscription*, natsMsg* message
   // pending list, within its limits), unless we are stopping.
   while (!self->queue_.push(data, size)) {
     if (self->stopping_.load(std::memory_order_relaxed)) {
-      stage::add(self->discarded_, 1);
-      stage::add(self->discarded_bytes_, size);
+      self->discarded_.fetch_add(1, std::memory_order_relaxed);
+      self->discarded_bytes_.fetch_add(size, std::memory_order_relaxed);
       natsMsg_Destroy(message);
       return;
     }
@@ -104,15 +104,15 @@ stage::ReadStatus NatsSource::read(stage::Batch& batch) {
 void NatsSource::discard_queued() {
   int messages = 0, bytes = 0;
   if (!unsubscribed_ && natsSubscription_GetPending(subscription_, &messages, &bytes) == NATS_OK) {
-    stage::add(discarded_, static_cast<std::uint64_t>(std::max(messages, 0)));
-    stage::add(discarded_bytes_, static_cast<std::uint64_t>(std::max(bytes, 0)));
+    discarded_.fetch_add(static_cast<std::uint64_t>(std::max(messages, 0)), std::memory_order_relaxed);
+    discarded_bytes_.fetch_add(static_cast<std::uint64_t>(std::max(bytes, 0)), std::memory_order_relaxed);
   }
   stopping_.store(true);
   unsubscribe();
   stage::Batch batch;
   while (queue_.read(batch) == stage::ReadStatus::kData) {
-    stage::add(discarded_, batch.datagrams.size());
-    stage::add(discarded_bytes_, batch.bytes);
+    discarded_.fetch_add(batch.datagrams.size(), std::memory_order_relaxed);
+    discarded_bytes_.fetch_add(batch.bytes, std::memory_order_relaxed);
   }
 }
 

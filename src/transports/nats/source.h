@@ -69,7 +69,9 @@ class NatsSource final : public stage::Source {
   bool completed_ = false;
   bool unsubscribed_ = false;
   stage::Counter datagrams_{0}, bytes_{0};                   // read by the pipe
-  stage::Counter discarded_{0}, discarded_bytes_{0};         // at stop
+  // at stop; both the library's thread and the pipe's add to them when
+  // unsubscribe() gives up waiting, hence fetch_add, not stage::add
+  stage::Counter discarded_{0}, discarded_bytes_{0};
   mutable stage::Counter dropped_{0};                        // the library's slow-consumer drops, last seen
 };
 
