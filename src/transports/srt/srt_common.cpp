@@ -176,6 +176,10 @@ Settings settings_of(const stage::Endpoint& endpoint, stage::Role role) {
     settings.rcvbuf = static_cast<int>(number(endpoint, "rcvbuf", text, 1 << 16, 1 << 30, "bytes"));
   if (auto text = only(endpoint, "payloadsize"); !text.empty())
     settings.payloadsize = static_cast<int>(number(endpoint, "payloadsize", text, 188, SRT_LIVE_MAX_PLSIZE, "bytes"));
+  if (settings.file && role == stage::Role::kSend && settings.maxbw == 0) {
+    settings.maxbw = settings.file_rate_that_fits();
+    settings.maxbw_fitted = true;
+  }
   return settings;
 }
 
@@ -248,11 +252,11 @@ SRTSOCKET make_socket(const Settings& settings, const net::Address& address) {
       // latency leaves room for several repair round trips.
       set(socket, SRTO_TRANSTYPE, SRTT_LIVE, "transtype", settings);
       set(socket, SRTO_TLPKTDROP, false, "tlpktdrop", settings);
-      set(socket, SRTO_LATENCY, settings.latency_ms.value_or(1000), "latency", settings);
+      set(socket, SRTO_LATENCY, settings.file_latency_ms(), "latency", settings);
       set(socket, SRTO_PAYLOADSIZE, settings.message_size(), "payloadsize", settings);
       int window = 1 << 16;  // packets in flight; the library's 25600 caps a long fat link
       set(socket, SRTO_FC, window, "flow window", settings);
-      int buffer = std::max(settings.rcvbuf, 64 << 20);
+      int buffer = settings.file_receive_buffer();
       // The sender's buffer stays small: a message's timestamp is when it
       // was handed over, and one that waits for seconds behind a slow link
       // ages past what the receiver expects.
@@ -388,6 +392,20 @@ std::string add_stats(SRTSOCKET socket, bool sender, stage::StageStats& row, std
                      sender ? stats.pktRetransTotal : stats.pktRcvRetrans,
                      sender ? stats.pktSndLossTotal : stats.pktRcvLossTotal,
                      sender ? stats.pktSndDropTotal : stats.pktRcvDropTotal, stats.msRTT, stats.mbpsBandwidth);
+}
+
+void explain_file_rate(const Settings& settings) {
+  if (!settings.file) return;
+  if (settings.maxbw_fitted) {
+    spdlog::info("{}: file mode without maxbw=: sending at most {} bytes/s, what a {} MiB receive buffer holds for "
+                 "{} ms (set maxbw= and rcvbuf= for more)", settings.where, settings.maxbw,
+                 settings.file_receive_buffer() >> 20, settings.file_latency_ms() + Settings::kFileMarginMs);
+  } else if (settings.maxbw > settings.file_rate_that_fits()) {
+    std::int64_t needed = settings.maxbw * (settings.file_latency_ms() + Settings::kFileMarginMs) / 1000;
+    spdlog::warn("{}: maxbw={} with latency={} ms needs a receive buffer of {} MiB at the receiver (rcvbuf=); "
+                 "a smaller one overflows and the transfer stalls", settings.where, settings.maxbw,
+                 settings.file_latency_ms(), (needed + (1 << 20) - 1) >> 20);
+  }
 }
 
 }  // namespace netdisp::transports::srt
