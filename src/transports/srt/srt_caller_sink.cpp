@@ -94,6 +94,7 @@ bool SrtCallerSink::write(const stage::Batch& batch) {
         return !failed_;
     }
   }
+  link_.sent_at = std::chrono::steady_clock::now();
   return true;
 }
 

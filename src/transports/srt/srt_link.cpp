@@ -23,15 +23,21 @@ bool would_block(int error) { return error == SRT_EASYNCSND || error == SRT_ETIM
 // its buffer empty after a close, see SrtSource::end; srt-live-transmit lost
 // half of a 0.2 s stream without this wait). Twice the latency plus a margin:
 // the receiver's clock for delivery is set at the handshake and runs late by
-// as much as its host was busy then.
-void linger(SRTSOCKET socket, const stage::Control& control) {
+// as much as its host was busy then. Counted from the last batch sent, as
+// the delivery time is, not from the end of the wait for acknowledgements: a
+// sink's destinations (a listener's callers, a client's srt:// servers) end
+// one after the other, and each lingering in full after the one before made
+// 5 callers of a listener take 4.3 s after the end of input. A packet
+// repaired later than that was handed on when it came, before its
+// acknowledgement.
+void linger(const Link& link, const stage::Control& control) {
+  SRTSOCKET socket = link.peer.socket;
   int latency = 0;
   int size = sizeof latency;
   srt_getsockflag(socket, SRTO_PEERLATENCY, &latency, &size);
   SRT_TRACEBSTATS stats{};
   srt_bstats(socket, &stats, 0);
-  auto until = std::chrono::steady_clock::now() +
-               std::chrono::milliseconds(2 * latency + 4 * static_cast<int>(stats.msRTT) + 200);
+  auto until = link.sent_at + std::chrono::milliseconds(2 * latency + 4 * static_cast<int>(stats.msRTT) + 200);
   // Asleep on the library's epoll until the peer closes (an error event), a
   // stop or the end: a poll step of 10 ms here, in 50 callers lingering at
   // once, made srt_churn take twice as long under ASan.
@@ -164,7 +170,7 @@ std::size_t wait_acknowledged(Link& link, bool probe, const stage::Control& cont
   }
   dropped = dropped_by_sender(socket);
   if (dropped) spdlog::warn("{}: {} bytes dropped by the sender as too late for the latency", where, dropped);
-  linger(socket, control);
+  linger(link, control);
   return dropped;
 }
 

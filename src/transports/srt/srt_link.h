@@ -5,6 +5,7 @@
 // receiver to acknowledge everything (with file mode's end-of-data probes).
 // Called from the pipe's thread only; describe() and look() under the lock
 // the sink's report() takes.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -26,6 +27,8 @@ struct Link {
   std::uint64_t not_sent = 0;  // bytes given up (a stop, a break)
   bool file = false;           // transtype=file: a piece equal to the end-of-data probe is split
   stage::Counter probes{0};    // end-of-data probes sent (wait_acknowledged)
+  // When the sink last handed it a batch: the linger at the end counts from it.
+  std::chrono::steady_clock::time_point sent_at{};
 
   enum class Sent { kAll, kDropped, kStopped, kBroken };
   // Sends one datagram (in pieces of `message` bytes). `wait`: until SRT
@@ -51,7 +54,8 @@ void make_sends_wait(SRTSOCKET socket);
 bool wait_connected(SRTSOCKET socket, const stage::Control& control);
 
 // The end of input: waits until the receiver acknowledged everything sent
-// on `link`, then lingers until it was handed on at the receiver's end.
+// on `link`, then lingers until it was handed on at the receiver's end
+// (counted from link.sent_at).
 // Returns the bytes not delivered: those not acknowledged when a stop, a
 // break or 30 s without progress ended the wait, plus what the sender
 // dropped as too late. `probe`: file mode's end-of-data probes.

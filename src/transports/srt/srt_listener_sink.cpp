@@ -122,6 +122,7 @@ bool SharedListener::write(const stage::Batch& batch) {
       if (sent == Link::Sent::kStopped) return true;
     }
     if (!gone) {
+      it->sent_at = std::chrono::steady_clock::now();
       std::lock_guard lock(mutex_);
       it->look();
     }
