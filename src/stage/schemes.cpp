@@ -192,7 +192,7 @@ constexpr std::array kUdpParams = {
 constexpr std::array kSrtParams = {
     Param{"mode", Role::kEither, "caller, listener or rendezvous (default: caller to send, listener to receive)"},
     Param{"transtype", Role::kEither, "live (default: messages with a latency bound) or file (every byte arrives)"},
-    Param{"latency", Role::kEither, "MS the receiver holds packets for repair (default 120 live, 1000 file)"},
+    Param{"latency", Role::kEither, "live: MS the receiver holds packets for repair (default 120)"},
     Param{"passphrase", Role::kEither, "encrypt with this secret (10 to 79 characters; both sides alike)"},
     Param{"pbkeylen", Role::kEither, "the key length: 16, 24 or 32 bytes (AES-128/192/256; default 16)"},
     Param{"streamid", Role::kEither, "the caller's stream id; a listener accepts only callers giving it"},

@@ -21,7 +21,6 @@ void open_outputs(std::span<const stage::Endpoint> endpoints, const stage::Outpu
   if (!outputs.control) throw net::Error("srt://: no control given to the destinations");
   for (const stage::Endpoint& endpoint : endpoints) {
     Settings settings = settings_of(endpoint, stage::Role::kSend);
-    explain_file_rate(settings);
     if (settings.mode == Mode::kListener) {
       sinks.push_back(std::make_unique<SrtListenerSink>(endpoint, settings, outputs));
     } else {

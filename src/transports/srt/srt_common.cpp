@@ -176,10 +176,6 @@ Settings settings_of(const stage::Endpoint& endpoint, stage::Role role) {
     settings.rcvbuf = static_cast<int>(number(endpoint, "rcvbuf", text, 1 << 16, 1 << 30, "bytes"));
   if (auto text = only(endpoint, "payloadsize"); !text.empty())
     settings.payloadsize = static_cast<int>(number(endpoint, "payloadsize", text, 188, SRT_LIVE_MAX_PLSIZE, "bytes"));
-  if (settings.file && role == stage::Role::kSend && settings.maxbw == 0) {
-    settings.maxbw = settings.file_rate_that_fits();
-    settings.maxbw_fitted = true;
-  }
   return settings;
 }
 
@@ -248,10 +244,18 @@ SRTSOCKET make_socket(const Settings& settings, const net::Address& address) {
     if (settings.file) {
       // File transfers: the live profile (messages, a fixed rate: SRT's file
       // congestion control reads random loss as congestion and collapses),
-      // made lossless: no packet is ever dropped as too late, and the
-      // latency leaves room for several repair round trips.
+      // made lossless: no packet is ever dropped as too late. Delivery by
+      // timestamp (TSBPD) is off, messages go in order (Link::send): the
+      // receiver hands data on as soon as it is contiguous instead of holding
+      // every packet for the latency. With TSBPD, the 1000 ms latency alone
+      // held goodput at 0.83 of the paced rate (256 MiB at 400 Mbit/s, bench
+      // section 7), and an unpaced sender (up to 1 Gbit/s) overflowed the
+      // receiver's 64 MiB holding a latency's worth, and libsrt 1.5.1 never
+      // recovered (stalled for good after 61-87 MB). Without: 0.93-0.98 at 0
+      // to 5 % loss, and 256 MiB unpaced on loopback whole in 2.2 s.
       set(socket, SRTO_TRANSTYPE, SRTT_LIVE, "transtype", settings);
       set(socket, SRTO_TLPKTDROP, false, "tlpktdrop", settings);
+      set(socket, SRTO_TSBPDMODE, false, "tsbpdmode", settings);
       set(socket, SRTO_LATENCY, settings.file_latency_ms(), "latency", settings);
       set(socket, SRTO_PAYLOADSIZE, settings.message_size(), "payloadsize", settings);
       int window = 1 << 16;  // packets in flight; the library's 25600 caps a long fat link
@@ -392,20 +396,6 @@ std::string add_stats(SRTSOCKET socket, bool sender, stage::StageStats& row, std
                      sender ? stats.pktRetransTotal : stats.pktRcvRetrans,
                      sender ? stats.pktSndLossTotal : stats.pktRcvLossTotal,
                      sender ? stats.pktSndDropTotal : stats.pktRcvDropTotal, stats.msRTT, stats.mbpsBandwidth);
-}
-
-void explain_file_rate(const Settings& settings) {
-  if (!settings.file) return;
-  if (settings.maxbw_fitted) {
-    spdlog::info("{}: file mode without maxbw=: sending at most {} bytes/s, what a {} MiB receive buffer holds for "
-                 "{} ms (set maxbw= and rcvbuf= for more)", settings.where, settings.maxbw,
-                 settings.file_receive_buffer() >> 20, settings.file_latency_ms() + Settings::kFileMarginMs);
-  } else if (settings.maxbw > settings.file_rate_that_fits()) {
-    std::int64_t needed = settings.maxbw * (settings.file_latency_ms() + Settings::kFileMarginMs) / 1000;
-    spdlog::warn("{}: maxbw={} with latency={} ms needs a receive buffer of {} MiB at the receiver (rcvbuf=); "
-                 "a smaller one overflows and the transfer stalls", settings.where, settings.maxbw,
-                 settings.file_latency_ms(), (needed + (1 << 20) - 1) >> 20);
-  }
 }
 
 }  // namespace netdisp::transports::srt

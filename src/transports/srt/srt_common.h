@@ -41,27 +41,10 @@ struct Settings {
   // File mode: the receive buffer (rcvbuf=, at least kFileReceiveBuffer) and latency.
   int file_receive_buffer() const { return std::max(rcvbuf, kFileReceiveBuffer); }
   int file_latency_ms() const { return latency_ms.value_or(kFileLatencyMs); }
-  // A file-mode receiver holds every packet for the latency before it hands
-  // it on (too-late drop is off), so its buffer must hold latency x rate.
-  // Without maxbw= the live profile sends as fast as it can (up to 1 Gbit/s):
-  // an unpaced 256 MiB transfer on loopback overflowed the receiver's 64 MiB
-  // and libsrt 1.5.1 never recovered (3 of 3 runs stalled for good after
-  // 61-87 MB; 220 MB with a 256 MiB buffer). So a file-mode sender without
-  // maxbw= sends at the rate a receiver's buffer (this side's rcvbuf=: both
-  // sides alike) holds for the latency plus a margin.
-  std::int64_t file_rate_that_fits() const {
-    return std::int64_t{file_receive_buffer()} * 1000 / (file_latency_ms() + kFileMarginMs);
-  }
-  bool maxbw_fitted = false;  // maxbw is file_rate_that_fits(), not given
 
   static constexpr int kFileReceiveBuffer = 64 << 20;
   static constexpr int kFileLatencyMs = 1000;
-  static constexpr int kFileMarginMs = 100;
 };
-
-// Logs a file-mode sender's rate when it was fitted to the receive buffer,
-// or warns when maxbw= is more than that buffer holds.
-void explain_file_rate(const Settings& settings);
 
 // transtype=file's end-of-data probe: a message a sender adds after its
 // input while the tail of what it sent is unacknowledged (see

@@ -16,6 +16,14 @@ constexpr auto kAckTimeout = std::chrono::seconds(30);  // flush: the receiver a
 
 bool would_block(int error) { return error == SRT_EASYNCSND || error == SRT_ETIMEOUT; }
 
+// File mode delivers without timestamps (make_socket: TSBPD off): a message
+// marked in order is handed on only after every earlier one.
+SRT_MSGCTRL in_order_message() {
+  SRT_MSGCTRL control = srt_msgctrl_default;
+  control.inorder = 1;
+  return control;
+}
+
 // Waits until what the peer acknowledged was handed on at its end, or a
 // stop. SRT acknowledges a packet when it arrives and hands it out only at
 // its delivery time, the latency after it was sent; a receiver that stops
@@ -92,7 +100,9 @@ class TailProber {
   // Sends a probe when the acknowledgement stood still for the interval.
   void poll() {
     if (!enabled_ || sent_ >= kMaxProbes || std::chrono::steady_clock::now() < next_) return;
-    if (srt_sendmsg2(link_.peer.socket, kTailProbe.data(), static_cast<int>(kTailProbe.size()), nullptr) != SRT_ERROR) {
+    SRT_MSGCTRL in_order = in_order_message();
+    if (srt_sendmsg2(link_.peer.socket, kTailProbe.data(), static_cast<int>(kTailProbe.size()), &in_order) !=
+        SRT_ERROR) {
       ++sent_;
       add(link_.probes, 1);
       spdlog::debug("{}: tail unacknowledged for {} ms: end-of-data probe {} sent", link_.label, wait_.count(), sent_);
@@ -182,7 +192,8 @@ Link::Sent Link::send(const iovec& datagram, int message, bool wait, const stage
   while (left > 0) {
     int piece = static_cast<int>(std::min<std::size_t>(left, static_cast<std::size_t>(message)));
     if (file && is_tail_probe(data, static_cast<std::size_t>(piece))) --piece;  // never a data message equal to it
-    int sent = srt_sendmsg2(peer.socket, data, piece, nullptr);
+    SRT_MSGCTRL control_of_message = in_order_message();
+    int sent = srt_sendmsg2(peer.socket, data, piece, file ? &control_of_message : nullptr);
     if (sent == SRT_ERROR) {
       int error = srt_getlasterror(nullptr);
       if (!would_block(error)) {
