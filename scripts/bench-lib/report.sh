@@ -552,7 +552,8 @@ lossy_issue_figure() {
 }
 
 lossy_buildtype() {
-  sed -n 's/^buildtype *= *//p' "$BUILD/meson-private/cmd_line.txt" 2>/dev/null | head -n 1 | grep . || echo "a"
+  python3 -c 'import json, sys; print(next(o["value"] for o in json.load(open(sys.argv[1])) if o["name"] == "buildtype"))' \
+    "$BUILD/meson-info/intro-buildoptions.json" 2>/dev/null || echo "an unknown"
 }
 
 report_lossy() {
@@ -576,9 +577,9 @@ report_lossy() {
 ## 7. File transfer over a lossy network (issue 12)
 
 Measured by \`scripts/bench$cmd\` on $(vals sec=meta -- date), netdisp commit $(vals sec=meta -- commit)$( [[ $(vals sec=meta -- src_changed) == 0 ]] || echo " (with uncommitted changes in src/ or meson.build)"), $(lossy_buildtype) build.
-**Measured on a 2-core machine shared with five other engineers compiling at the same time** (load average
-before: $(vals sec=meta -- load_before | tr , ' '); after: $(vals sec=meta -- load_after | tr , ' ')): every row had the same
-busy machine, so the ratios between rows mean more than the absolute figures, which an idle machine would raise.
+Measured on a 2-core machine (load average before: $(vals sec=meta -- load_before | tr , ' '); after:
+$(vals sec=meta -- load_after | tr , ' ')): other work on it lowers every row, so with a high load the ratios between
+rows mean more than the absolute figures.
 
 The network (\`tests/e2e/lib/lossy.sh\`; this kernel has no netem): inside a private mount + network namespace, the
 sender on a bridge (10.88.0.1) and three receiver namespaces r1..r3 (10.88.0.11-13), each joined by a veth pair with
