@@ -209,7 +209,7 @@ constexpr std::array kNormParams = {
     Param{"block", Role::kSend, "source packets per FEC block (default 64)"},
     Param{"parity", Role::kSend, "parity packets per block the sender may send as repairs (default 16)"},
     Param{"autoparity", Role::kSend, "parity packets per block sent before any NACK (default 0)"},
-    Param{"grtt_max", Role::kSend, "the longest round trip in seconds NORM's timers assume (default 0.05)"},
+    Param{"grtt_max", Role::kSend, "the longest round trip in seconds NORM's timers assume (default 0.01)"},
     Param{"id", Role::kEither, "this node's NORM id, 1 to 4294967294 (default: unique per process, random)"},
 };
 

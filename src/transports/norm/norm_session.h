@@ -34,7 +34,7 @@ struct Params {
   std::uint16_t block = 64;            // source segments per FEC block
   std::uint16_t parity = 16;           // parity segments the sender may compute per block (repairs)
   std::uint16_t autoparity = 0;        // parity segments sent proactively per block
-  double grtt_max = 0.05;              // seconds: the longest group round trip the timers assume
+  double grtt_max = 0.01;              // seconds: the longest group round trip the timers assume
   std::uint32_t id = 0;                // node id; 0: one unique in this process
 };
 

@@ -74,7 +74,12 @@ NormSink::NormSink(const stage::Endpoint& endpoint, const Params& params, const 
   // it to 0.3-1 s on a link of well under 1 ms, and every acknowledgement
   // (NORM completes a watermark 2 round trips after asking) and repair
   // round then took that long: 0.38-0.43 of rate=100M to one receiver at no
-  // loss, 0.81-0.83 with a 50 ms cap. grtt_max= raises it for slower paths.
+  // loss, 0.81-0.83 with a 50 ms cap. Under loss that cap still cost half the
+  // rate: on the bench's lossy rig (ping 0.05 ms) the measure sat at 20-50 ms
+  // and each acknowledged window waited 0.4-1 s; the default cap of 10 ms
+  // took 3 receivers at 5 % loss from 0.22 to 0.50 of the rate, 1 receiver
+  // from 0.56 to 0.78 (docs/benchmarks.md section 7). grtt_max= raises it
+  // for slower paths.
   NormSetGrttMax(session, params.grtt_max);
   NormSetGroupSize(session, kGroupSize);
   // Receivers NACK and ACK unicast to the sender (norm_source.cpp), so they
