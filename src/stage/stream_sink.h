@@ -33,12 +33,15 @@
 //   request ends every wait at once.
 // - The peer's own bytes are read and discarded; its half-close (FIN) is not
 //   a break (it may still read): a real close shows at the next send.
+// The connection and the data are stream_sink.cpp; the end (flush) and the
+// reports are stream_sink_end.cpp.
 // Called from the pipe's thread only; stats(), totals(), failed() and
 // failure() from any thread.
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -126,6 +129,22 @@ class StreamSink final : public Sink {
   bool wait_acknowledged(Clock::time_point deadline);
   int poll_once(Clock::time_point deadline);
   StreamFd out() const { return StreamFd{fd_.get(), StreamFd::Kind::kSend}; }
+
+  // Bytes the kernel took but the peer has not acknowledged (TCP: unsent +
+  // unacknowledged; Unix: memory of the messages the peer has not read yet);
+  // nullopt where the system cannot say (Windows).
+  static std::optional<std::uint64_t> send_queue(int fd);
+  static int take_error(int fd);  // the socket's pending error (and clears it), 0 if none
+  static int ms_until(Clock::time_point when);  // at most kTickMs
+  static double seconds(Clock::duration d);
+  // How often a wait looks at its deadlines even when nothing wakes it.
+  static constexpr int kTickMs = 1000;
+  // After shutdown(SHUT_WR), nothing in poll() says "the send queue is empty"
+  // (POLLOUT stays set): the queue is read again at this step.
+  static constexpr int kAckStepMs = 10;
+  // Said of a figure bounded by what was handed over, where the system cannot
+  // say what the peer acknowledged.
+  static constexpr const char* kUpperBound = "an upper bound: this system does not say what the peer acknowledged";
 
   net::Address destination_;
   std::string label_;
