@@ -50,6 +50,10 @@ assert_eq 1 "$status" "ndclient --expect 4 with three receivers"
 # (How many answered the first probes within those 2 s varies on a busy host.)
 grep -Eq "[0-3] of 4 expected receivers heard from after 2 s: sending to those" "$WORK/client4.err" ||
   fail "no line saying the client started without the fourth receiver: $(cat "$WORK/client4.err")"
-grep -q "3 of 4 expected receivers acknowledged the whole stream after 2 s (1 never heard from)" \
+# A receiver first heard after those 2 s is a late joiner (named on a line of
+# its own, not waited for), so 2 or 3 acknowledged; seen in a loaded ASan run:
+# the third server answered a probe 2.8 s after the start.
+late=$(grep -c "joined [0-9]* bytes into the stream and did not acknowledge its end" "$WORK/client4.err" || true)
+grep -q "$((3 - late)) of 4 expected receivers acknowledged the whole stream after 2 s (1 never heard from)" \
   "$WORK/client4.err" || fail "no line naming the missing receiver: $(cat "$WORK/client4.err")"
 nd_stop_ok srv1 srv2 srv3
