@@ -25,18 +25,25 @@ nd_lossy_drop sender 50 udp
 nd_start srv1 ip netns exec r1 "$ND/ndserver" --path "$WORK/out.bin" --listen_addr "norm://$group"
 wait_log srv1 "listening on norm://" || fail "srv1 did not start"
 
-# The feeder pauses 50 us after each piece (pacing, not a wait for anything):
-# the client then reads the pieces one or a few at a time.
+# The feeder writes a piece of 1-200 bytes, then waits until the client has
+# read it (the pipe is empty, FIONREAD) before the next: the client reads the
+# pieces one at a time, whatever the host's load.
 feed() {
   python3 -c '
-import os, random, sys, time
+import fcntl, os, random, struct, sys, termios, time
 data = open(sys.argv[1], "rb").read()
 rng, i = random.Random(12), 0
+deadline = time.monotonic() + 60
+def queued():
+    return struct.unpack("i", fcntl.ioctl(1, termios.FIONREAD, b"\0" * 4))[0]
 while i < len(data):
     n = rng.randint(1, 200)
     os.write(1, data[i:i + n])
     i += n
-    time.sleep(50e-6)
+    while queued() > 0:
+        if time.monotonic() > deadline:
+            sys.exit("the client stopped reading its input")
+        time.sleep(20e-6)  # poll step until the deadline
 ' "$WORK/in.bin"
 }
 feed | "$ND/ndclient" --path - --server_addr "norm://$group?rate=100M&buffer=1M" --flush-after 0 --expect 1 \

@@ -77,9 +77,9 @@ NormSink::NormSink(const stage::Endpoint& endpoint, const Params& params, const 
   // loss, 0.81-0.83 with a 50 ms cap. Under loss that cap still cost half the
   // rate: on the bench's lossy rig (ping 0.05 ms) the measure sat at 20-50 ms
   // and each acknowledged window waited 0.4-1 s; the default cap of 10 ms
-  // took 3 receivers at 5 % loss from 0.22 to 0.50 of the rate, 1 receiver
-  // from 0.56 to 0.78 (docs/benchmarks.md section 7). grtt_max= raises it
-  // for slower paths.
+  // took 3 receivers at 5 % loss from 0.22 to 0.48 of the rate, 1 receiver
+  // from 0.53 to 0.69 (docs/benchmarks.md section 7, medians of 5 runs).
+  // grtt_max= raises it for slower paths.
   NormSetGrttMax(session, params.grtt_max);
   NormSetGroupSize(session, kGroupSize);
   // Receivers NACK and ACK unicast to the sender (norm_source.cpp), so they
