@@ -66,7 +66,7 @@ cxxopts::Options client_options(const std::string& program) {
   add_socket_options(options, {.sends = true});
   add_multicast_options(options, {.sends = true});
   add_stream_options(options, false);
-  add_send_framing_options(options, /*flush_after=*/true);
+  add_send_framing_options(options, SendInput::kRead);
   add_progress_options(options);
   return options;
 }
@@ -141,7 +141,7 @@ int client_main(int argc, char** argv, Run run) {
   read_expect(args, servers, outputs);
   bool ignore_send_errors = args.count("ignore-send-errors") > 0;
   stage::Framing framing;
-  read_send_framing(args, framing);
+  read_send_framing(args, SendInput::kRead, framing);
   bool progress = progress_wanted(args);
 
   if (run == Run::kCheckOnly) return 0;

@@ -18,16 +18,22 @@ bool given(const cxxopts::ParseResult& args, const std::string& name) {
 
 }  // namespace
 
-void add_send_framing_options(cxxopts::Options& options, bool flush_after) {
+void add_send_framing_options(cxxopts::Options& options, SendInput input) {
   options.add_options()
       ("lines", "send whole lines: every datagram ends on a line end and holds at most N lines (--lines: as "
                 "many as fit; --lines=1: one line per datagram, for syslog and NMEA receivers); a longer line "
                 "is split (counted; default: off)",
        cxxopts::value<std::string>()->implicit_value("0"), "N");
-  if (flush_after)
+  if (input == SendInput::kRead)
     options.add_options()
         ("flush-after,flush_after", "fill every datagram from the input; send a shorter one only at end of "
          "input or after the input was idle for MS milliseconds (default 5)", cxxopts::value<std::string>(), "MS");
+  else
+    options.add_options()
+        ("flush-after,flush_after", "a stream listen address's bytes fill datagrams, sent shorter once the "
+         "connection was idle for MS milliseconds (default 5); with --lines, an unterminated line is sent once "
+         "no more data came for MS milliseconds (default 200: a datagram may cut a line)",
+         cxxopts::value<std::string>(), "MS");
 }
 
 void add_receive_framing_options(cxxopts::Options& options, bool stream_inputs) {
@@ -46,7 +52,7 @@ void add_receive_framing_options(cxxopts::Options& options, bool stream_inputs) 
          cxxopts::value<std::string>(), "MS");
 }
 
-void read_send_framing(const cxxopts::ParseResult& args, stage::Framing& framing) {
+void read_send_framing(const cxxopts::ParseResult& args, SendInput input, stage::Framing& framing) {
   if (args.count("lines")) {
     std::string text = single(args, "lines", "0");
     std::size_t n = 0;
@@ -57,6 +63,8 @@ void read_send_framing(const cxxopts::ParseResult& args, stage::Framing& framing
   }
   if (given(args, "flush-after"))
     framing.flush_after = std::chrono::milliseconds(static_cast<long>(number(args, "flush-after", 5, 0, 60000)));
+  else if (input == SendInput::kDatagrams && framing.send_lines)
+    framing.flush_after = stage::kDatagramLinesFlushAfter;
 }
 
 void read_receive_framing(const cxxopts::ParseResult& args, stage::Framing& framing) {

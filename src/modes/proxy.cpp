@@ -57,7 +57,7 @@ cxxopts::Options proxy_options(const std::string& program) {
   add_socket_options(options, {.listens = true, .sends = true});
   add_multicast_options(options, {.listens = true, .sends = true});
   add_stream_options(options, true);
-  add_send_framing_options(options, /*flush_after=*/false);
+  add_send_framing_options(options, SendInput::kDatagrams);
   return options;
 }
 
@@ -115,7 +115,7 @@ int proxy_main(int argc, char** argv, Run run) {
       stage::parse_endpoints(required_list(args, "downstream-addr"), stage::Role::kSend, "downstream-addr");
   auto chunk = static_cast<std::size_t>(number(args, "datagram-size", 8192, 1, kMaxDatagram));
   stage::InputSettings inputs = input_settings(args, chunk);
-  read_send_framing(args, inputs.framing);
+  read_send_framing(args, SendInput::kDatagrams, inputs.framing);
   stage::OutputSettings outputs;
   outputs.sockets = inputs.sockets;
   outputs.gso = gso_enabled(args);

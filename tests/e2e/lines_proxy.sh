@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ndproxy --lines=1 turns datagrams that cut lines anywhere (ndclient without
-# --lines: 8192-byte chunks of a log) back into one whole line per datagram.
+# --lines: 8192-byte chunks of a log) back into one whole line per datagram,
+# waiting --flush-after (default 200 ms here) for the rest of a cut line.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 nd_setup
@@ -37,6 +38,16 @@ try:
     if got != expected:
         bad = next(i for i, (a, b) in enumerate(zip(got, expected)) if a != b)
         sys.exit(f"datagram {bad}: {got[bad][:60]!r} expected {expected[bad][:60]!r}")
+    # A line cut by a datagram boundary, its rest 30 ms later: joined (the
+    # proxy's --flush-after is 200 ms with --lines; at 5 ms a loaded machine
+    # split a line of the transfer above).
+    host, port = listen.rsplit(":", 1)
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    tx.sendto(b"first half ", (host, int(port)))
+    time.sleep(0.03)  # the gap under test, not a wait
+    tx.sendto(b"second half\n", (host, int(port)))
+    joined = rx.recv(65536)
+    if joined != b"first half second half\n": sys.exit(f"a line cut by a datagram arrived as {joined!r}")
 finally:
     proxy.terminate()
     proxy.wait(timeout=10)
