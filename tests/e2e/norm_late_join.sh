@@ -24,8 +24,9 @@
 #    gone, and 512 KiB before the end: by the time the client has ended (it
 #    does not wait for it) the server holds every datagram sent after it
 #    joined, a tail of the input (before them, what it repaired from the
-#    sender's buffer, any gap there counted: holds_tail). (It used to hold nothing in 2 of 3 runs:
-#    its reader waited for an event libnorm did not post.)
+#    sender's buffer, any gap there counted: holds_tail). (It used to hold
+#    nothing in 2 of 3 runs: its reader waited for an event libnorm did not
+#    post.)
 # Runs in a private network namespace (a multicast group).
 set -euo pipefail
 source "$(dirname "$0")/lib/netns.sh"
