@@ -20,6 +20,8 @@ constexpr int kDefaultRcvbuf = 4 << 20;
 // How often a stream not at a message start is read again without an event
 // from the library (the poll step of that wait; see read()).
 constexpr auto kSeekRetry = std::chrono::milliseconds(20);
+// How long after its last bytes a stream is still read every kSeekRetry.
+constexpr auto kStallWindow = std::chrono::seconds(1);
 
 std::uint32_t frame_length(const char* p) {
   auto byte = [p](int i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(p[i])); };
@@ -201,6 +203,7 @@ void NormSource::fill(Stream& stream, std::size_t& used) {
     }
     spdlog::trace("{}: read {} bytes of {}", label_, got, room);
     if (got == 0) stream.readable = false;
+    else stream.last_data = stage::WakeTimer::Clock::now();
     const char* p = start;
     const char* end = start + have + got;
     while (end - p >= static_cast<std::ptrdiff_t>(kFrameHeader)) {
@@ -232,7 +235,8 @@ std::size_t NormSource::collect() {
 }
 
 // A stream not at a message start (a late joiner before its first datagram,
-// or after a break) is read again every kSeekRetry, event or not. libnorm
+// or after a break), or one that gave bytes within kStallWindow, is read
+// again every kSeekRetry, event or not. libnorm
 // 1.5.9 starts a NORM_SYNC_STREAM receiver that joins late at a block
 // behind the first it hears (normNode.cpp: that block minus its pending
 // window); only a read moves its read position on (normObject.cpp,
@@ -243,12 +247,24 @@ std::size_t NormSource::collect() {
 // joined 24 MiB into a 48 MiB transfer at rate=100M (no --expect) read
 // nothing for 2.7 s and got 33-35 MB, and nothing at all when the client
 // ended first (2 of 3 runs, last session); with the retry it reads its
-// first datagram 36-56 ms after it was heard.
+// first datagram 36-56 ms after it was heard. The same silence came after
+// the first datagram: a late server read 32 of the 64 datagrams sent after
+// it joined, the client ended 1.2 s after it joined (its linger ends early
+// only when every receiver heard from acknowledged the end), and 3 s later
+// the file still held 32 (CI, 1 run). Hence the retry while a stream is
+// active; an idle one (no bytes for kStallWindow) waits for events, with no
+// timer.
+bool NormSource::retry_reads(const Stream& stream, stage::WakeTimer::Clock::time_point now) const {
+  return !stream.synced || now - stream.last_data < kStallWindow;
+}
+
 stage::ReadStatus NormSource::read(stage::Batch& batch) {
+  auto now = stage::WakeTimer::Clock::now();
   if (wake_.take_expired())
-    for (Stream& stream : streams_) stream.readable |= !stream.synced;
+    for (Stream& stream : streams_) stream.readable |= retry_reads(stream, now);
   std::size_t bytes = collect();
-  bool seeking = std::any_of(streams_.begin(), streams_.end(), [](const Stream& s) { return !s.synced; });
+  now = stage::WakeTimer::Clock::now();
+  bool seeking = std::any_of(streams_.begin(), streams_.end(), [&](const Stream& s) { return retry_reads(s, now); });
   if (seeking) {
     wake_.arm(stage::WakeTimer::Clock::now() + kSeekRetry);
   } else {

@@ -46,8 +46,10 @@ class NormSource final : public stage::Source {
     bool closed = false;                // by its sender (RX_OBJECT_COMPLETED)
     bool delivered = false;             // a datagram of it was handed out
     bool joined = false;                // where this receiver started in it was logged
+    stage::WakeTimer::Clock::time_point last_data{};  // when a read last gave bytes
     std::vector<char> partial;          // the start of a datagram not read whole yet
   };
+  bool retry_reads(const Stream& stream, stage::WakeTimer::Clock::time_point now) const;
   std::size_t collect();  // fills views_ from every readable stream; their bytes
   void take_events();
   Stream* find(NormObjectHandle handle);
@@ -59,7 +61,7 @@ class NormSource final : public stage::Source {
   std::string label_;
   Join join_;
   Session session_;
-  stage::WakeTimer wake_;  // the library's descriptor, and the retry of a stream not at a message start
+  stage::WakeTimer wake_;  // the library's descriptor, and the retry of reads (retry_reads)
   stage::Arena arena_;
   std::vector<Stream> streams_;
   std::vector<iovec> views_;
