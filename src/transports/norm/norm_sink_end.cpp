@@ -80,7 +80,16 @@ void NormSink::linger_for_repairs() {
   watermark_pending_ = false;  // the end's watermark replaces flow control's
   watermark_done_ = false;
   NormSetWatermark(session_.handle(), stream_, true);
-  bool all = wait_for(started + kRepairLinger, &NormSink::watermark_done) && count_acknowledged() == receivers_.size();
+  while (wait_for(started + kRepairLinger, &NormSink::watermark_done) && !receivers_.empty() &&
+         NormGetAckingStatus(session_.handle(), NORM_NODE_ANY) != NORM_ACK_SUCCESS) {
+    // Completed without an acknowledgement from every receiver heard from:
+    // libnorm gives up on one after its robust factor of requests, which at
+    // grtt_max 0.01 can take under a second, while a late joiner may still
+    // be catching up. Ask again while the linger lasts.
+    watermark_done_ = false;
+    NormResetWatermark(session_.handle());
+  }
+  bool all = count_acknowledged() == receivers_.size();
   auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
   if (all && !receivers_.empty()) {
     spdlog::info("{}: all {} receivers heard from acknowledged the whole stream ({} ms after end of input)", label_,
