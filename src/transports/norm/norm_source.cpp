@@ -248,12 +248,12 @@ std::size_t NormSource::collect() {
 // nothing for 2.7 s and got 33-35 MB, and nothing at all when the client
 // ended first (2 of 3 runs, last session); with the retry it reads its
 // first datagram 36-56 ms after it was heard. The same silence came after
-// the first datagram: a late server read 32 of the 64 datagrams sent after
-// it joined, the client ended 1.2 s after it joined (its linger ends early
-// only when every receiver heard from acknowledged the end), and 3 s later
-// the file still held 32 (CI, 1 run). Hence the retry while a stream is
-// active; an idle one (no bytes for kStallWindow) waits for events, with no
-// timer.
+// the first datagram, it seems: a late server read 32 of the 64 datagrams
+// sent after it joined, the client ended 1.2 s after it joined, and 3 s
+// later the file still held 32 (CI, 1 run; the other explanation, a client
+// that stopped repairing too soon, is fixed in NormSink's linger). Hence
+// the retry while a stream is active; an idle one (no bytes for
+// kStallWindow) waits for events, with no timer.
 bool NormSource::retry_reads(const Stream& stream, stage::WakeTimer::Clock::time_point now) const {
   return !stream.synced || now - stream.last_data < kStallWindow;
 }
