@@ -17,8 +17,8 @@ constexpr std::size_t kReadRoom = 128 << 10;
 constexpr std::uint32_t kMaxDatagram = 65535;
 // Without --rcvbuf (a reverse-proxy's subscribers ask for 4 MiB).
 constexpr int kDefaultRcvbuf = 4 << 20;
-// How often a stream not at a message start is read again without an event
-// from the library (the poll step of that wait; see read()).
+// How often a stream not at a message start, or still active, is read again
+// without an event from the library (the poll step of that wait; see read()).
 constexpr auto kSeekRetry = std::chrono::milliseconds(20);
 // How long after its last bytes a stream is still read every kSeekRetry.
 constexpr auto kStallWindow = std::chrono::seconds(1);
@@ -236,8 +236,8 @@ std::size_t NormSource::collect() {
 
 // A stream not at a message start (a late joiner before its first datagram,
 // or after a break), or one that gave bytes within kStallWindow, is read
-// again every kSeekRetry, event or not. libnorm
-// 1.5.9 starts a NORM_SYNC_STREAM receiver that joins late at a block
+// again every kSeekRetry, event or not. libnorm 1.5.9 starts a
+// NORM_SYNC_STREAM receiver that joins late at a block
 // behind the first it hears (normNode.cpp: that block minus its pending
 // window); only a read moves its read position on (normObject.cpp,
 // ReadPrivate), and after a read that found nothing there the library
@@ -264,8 +264,8 @@ stage::ReadStatus NormSource::read(stage::Batch& batch) {
     for (Stream& stream : streams_) stream.readable |= retry_reads(stream, now);
   std::size_t bytes = collect();
   now = stage::WakeTimer::Clock::now();
-  bool seeking = std::any_of(streams_.begin(), streams_.end(), [&](const Stream& s) { return retry_reads(s, now); });
-  if (seeking) {
+  bool retrying = std::any_of(streams_.begin(), streams_.end(), [&](const Stream& s) { return retry_reads(s, now); });
+  if (retrying) {
     wake_.arm(stage::WakeTimer::Clock::now() + kSeekRetry);
   } else {
     wake_.disarm();
