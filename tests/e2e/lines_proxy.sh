@@ -44,7 +44,13 @@ try:
     host, port = listen.rsplit(":", 1)
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     tx.sendto(b"first half ", (host, int(port)))
-    time.sleep(0.03)  # the gap under test, not a wait
+    # For 30 ms the proxy must hold the half line: nothing may arrive.
+    rx.settimeout(0.03)
+    try:
+        sys.exit(f"the proxy sent half a line on its own: {rx.recv(65536)!r}")
+    except socket.timeout:
+        pass
+    rx.settimeout(5)
     tx.sendto(b"second half\n", (host, int(port)))
     joined = rx.recv(65536)
     if joined != b"first half second half\n": sys.exit(f"a line cut by a datagram arrived as {joined!r}")
