@@ -29,8 +29,12 @@ nd_start reader ip netns exec r1 ffmpeg -nostdin -hide_banner -loglevel warning 
 wait_log proxy "srt caller [^ ]+ connected" 15 || fail "ffmpeg did not connect: $(cat "$WORK/reader.err")"
 
 # 3 s of 25 fps video and a tone, at its own pace, 7 TS packets per datagram.
+# At a constant 4 Mbit/s (minrate = maxrate) that is about 1240 datagrams,
+# so the 1 % rule drops none of them with a chance of 0.99^1240, 4e-6. With
+# only -b:v 2M, testsrc compressed to 265 datagrams, 0.85 Mbit/s, and none
+# dropped had a chance of 7 %: it happened, failing the check at the end.
 ffmpeg -nostdin -hide_banner -loglevel error -re -f lavfi -i testsrc=size=320x240:rate=25 \
-  -f lavfi -i sine=frequency=440 -t 3 -c:v mpeg2video -b:v 2M -c:a mp2 \
+  -f lavfi -i sine=frequency=440 -t 3 -c:v mpeg2video -b:v 4M -minrate 4M -maxrate 4M -bufsize 2M -c:a mp2 \
   -f mpegts "udp://$udp?pkt_size=1316" 2>"$WORK/source.err" || fail "ffmpeg source: $(cat "$WORK/source.err")"
 # The last packets are repaired within the latency (500 ms: at 200 ms a
 # repair came too late on a busy CI host and ffmpeg dropped a packet); once
