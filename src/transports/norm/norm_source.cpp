@@ -266,7 +266,7 @@ stage::ReadStatus NormSource::read(stage::Batch& batch) {
   now = stage::WakeTimer::Clock::now();
   bool retrying = std::any_of(streams_.begin(), streams_.end(), [&](const Stream& s) { return retry_reads(s, now); });
   if (retrying) {
-    wake_.arm(stage::WakeTimer::Clock::now() + kSeekRetry);
+    wake_.arm(now + kSeekRetry);
   } else {
     wake_.disarm();
   }
