@@ -207,7 +207,7 @@ constexpr std::array kNormParams = {
     Param{"buffer", Role::kEither, "bytes of the sender's stream buffer, or a receiver's per sender (default 16M)"},
     Param{"segment", Role::kSend, "payload bytes per NORM packet (default 1400: fits a 1500-byte MTU)"},
     Param{"block", Role::kSend, "source packets per FEC block (default 64)"},
-    Param{"parity", Role::kSend, "parity packets per block the sender may send as repairs (default 16)"},
+    Param{"parity", Role::kSend, "Reed-Solomon parity packets per block for repairs (default 0: lost packets are resent)"},
     Param{"autoparity", Role::kSend, "parity packets per block sent before any NACK (default 0)"},
     Param{"grtt_max", Role::kSend, "the longest round trip in seconds NORM's timers assume (default 0.01)"},
     Param{"id", Role::kEither, "this node's NORM id, 1 to 4294967294 (default: unique per process, random)"},

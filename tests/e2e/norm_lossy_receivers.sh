@@ -4,6 +4,7 @@
 # group's packets on its own, and 5.0 % of the feedback is lost on the way
 # back: NORM repairs every gap, each server's file has the sha256 of the
 # input, and --expect 3 exits 0 once all three acknowledged the whole stream.
+# The same with Reed-Solomon parity repairs (parity=16&autoparity=2).
 # Then (loss rules removed) --expect 4 with a 2 s --expect-timeout waits
 # that long for a fourth receiver before sending, sends to those heard from,
 # and exits 1 saying that 3 of the 4 acknowledged and 1 was never heard from. Runs on
@@ -37,6 +38,18 @@ for k in 1 2 3; do
   dropped=$(nd_lossy_dropped "r$k")
   ((dropped > 0)) || fail "r$k's loss rule dropped nothing: the test did not test repairs"
   assert_same_sha "$WORK/in.bin" "$WORK/out$k.bin"
+done
+
+# Repairs with Reed-Solomon parity (parity= is 0 by default: lost packets
+# are resent), still at 5 % loss, with 2 parity packets of every block sent
+# before any NACK: a second sender's 4 MiB stream, appended by each server.
+head -c $((4 << 20)) "$WORK/in.bin" >"$WORK/fec.bin"
+cat "$WORK/in.bin" "$WORK/fec.bin" >"$WORK/both.bin"
+"$ND/ndclient" --path "$WORK/fec.bin" --server_addr "norm://$group?rate=100M&parity=16&autoparity=2" --expect 3 \
+  --expect-timeout 60 2>"$WORK/client_fec.err" || fail "ndclient with parity=16 exited $?: $(cat "$WORK/client_fec.err")"
+for k in 1 2 3; do
+  wait_file_size "$WORK/out$k.bin" $((size + (4 << 20))) 20 || fail "srv$k did not write every byte sent with parity"
+  assert_same_sha "$WORK/both.bin" "$WORK/out$k.bin"
 done
 
 # Four expected, three there: exit 1 after the timeout, saying so. (No loss
