@@ -174,6 +174,11 @@ lossy_trial() {
   sender_exit=$(tail -n 1 "$W/tx.err" | tr -c '[:alnum:] ._-' ' ' | cut -c1-80)
   after=$(counters)
   for ((k = 1; k <= n; k++)); do stop "rx$k"; done
+  # Each trial's logs (kept with the work directory by --keep), e.g. for a slow run.
+  local logs="$W/logs/$tool-loss$loss-run$run"
+  mkdir -p "$logs"
+  cp "$W/tx.err" "$logs/"
+  for ((k = 1; k <= n; k++)); do cp "$W/rx$k.err" "$logs/"; done
   local shas=0 delivered=0 size
   for ((k = 1; k <= n; k++)); do
     size=$(file_size "$(out_of "$tool" "$k")")
