@@ -35,11 +35,12 @@ struct Params {
   // Parity segments the sender computes for every block it sends (for
   // repairs). 0: repairs resend the lost segments. libnorm 1.5.9's
   // Reed-Solomon encoder costs the sender's thread about a third of a core
-  // at 400 Mbit/s with 16, loss or not: on the bench's 2-core rig, 3
-  // receivers at 0 % loss got 0.62 of the paced rate with parity=16, 0.98
-  // with 0; at 1 % / 5 %, 0.58 / 0.52 with 16, 0.87 / 0.70 with 4, 0.97 /
-  // 0.82 with 0 (docs/benchmarks.md section 7). Parity pays off for large
-  // groups, where one parity packet repairs a different loss at each.
+  // at 400 Mbit/s with 16, loss or not: on the bench's 2-core lossy rig
+  // (scripts/bench --sections lossy), 3 receivers at 0 % loss got 0.62 of
+  // the paced rate with parity=16, 0.98 with 0; in runs taking turns at
+  // 1 % / 5 % loss, 0.58 / 0.52 with 16, 0.87 / 0.70 with 4, 0.97 / 0.82
+  // with 0. Parity pays off for large groups, where one parity packet
+  // repairs a different loss at each receiver.
   std::uint16_t parity = 0;
   std::uint16_t autoparity = 0;        // parity segments sent proactively per block
   double grtt_max = 0.01;              // seconds: the longest group round trip the timers assume
