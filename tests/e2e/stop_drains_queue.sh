@@ -49,7 +49,12 @@ received_bytes=$(summary_figure counted 'received [0-9]+ datagrams, ([0-9]+) byt
 dropped=$(summary_figure counted '; ([0-9]+) dropped by the kernel')
 discarded=$(summary_figure counted '; ([0-9]+) datagrams \([0-9]+ bytes\) discarded at stop')
 [[ -n "$received" && -n "$dropped" ]] || fail "summary lacks the counters: $(grep udp "$WORK/counted.err" | tail -n 1)"
-[[ -n "$discarded" ]] || fail "summary names no datagrams discarded at stop: $(grep udp "$WORK/counted.err" | tail -n 1)"
+# The summary names a discard only when there was one: after SIGCONT the
+# pipe's thread may read the whole queue (received) before the supervisor's
+# thread has read SIGTERM from its signalfd (seen in CI under load: 232
+# received, 280 dropped, none discarded). The sum below holds either way;
+# tests/unit/pipe_test.cpp counts a discard at stop deterministically.
+discarded=${discarded:-0}
 assert_eq 512 $((received + discarded + dropped)) \
   "received ($received) + discarded at stop ($discarded) + dropped ($dropped)"
 assert_eq "$received_bytes" "$(nd_size "$WORK/counted.log")" "log size vs bytes received"
