@@ -183,6 +183,8 @@ class InputTimer {
   // deadline that already passed.
   void arm(Clock::time_point when);
   void disarm();
+  // A deadline is set and not yet taken (take_expired) or cleared.
+  bool armed() const { return armed_; }
   // True once the deadline passed (and it is then cleared).
   bool take_expired();
   void rearm();

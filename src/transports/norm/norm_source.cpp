@@ -265,10 +265,13 @@ stage::ReadStatus NormSource::read(stage::Batch& batch) {
   std::size_t bytes = collect();
   now = stage::WakeTimer::Clock::now();
   bool retrying = std::any_of(streams_.begin(), streams_.end(), [&](const Stream& s) { return retry_reads(s, now); });
-  if (retrying) {
-    wake_.arm(now + kSeekRetry);
-  } else {
+  // Armed once per kSeekRetry, not on every read: a batch at a time while a
+  // stream is active, each arm() was a syscall (a lock and a wake of the
+  // timer's thread elsewhere).
+  if (!retrying) {
     wake_.disarm();
+  } else if (!wake_.armed()) {
+    wake_.arm(now + kSeekRetry);
   }
   wake_.rearm();
   if (views_.empty()) return stage::ReadStatus::kWouldBlock;
